@@ -1,0 +1,36 @@
+/** The one place where results and errors become HTTP responses. */
+import { InternalError, SluiceError } from '../core/errors.ts';
+import type { ApiResponse } from './types.ts';
+
+const jsonHeaders = { 'content-type': 'application/json' } as const;
+
+export function jsonResponse(status: number, body: unknown): ApiResponse {
+  return { status, headers: jsonHeaders, body: JSON.stringify(body) };
+}
+
+export function emptyResponse(status = 204): ApiResponse {
+  return { status, headers: {}, body: '' };
+}
+
+/**
+ * Shows a caller its own mistakes (4xx) in full; any other failure is a plain 5xx with
+ * the request id, and its detail goes to the log, never to the caller.
+ */
+export function errorResponse(error: unknown, requestId: string, log: (line: string) => void = console.error): ApiResponse {
+  if (error instanceof SluiceError && error.status < 500) {
+    return jsonResponse(error.status, { error: { code: error.code, message: error.message, ...error.details } });
+  }
+  const shown = error instanceof SluiceError ? error : new InternalError('internal error');
+  log(JSON.stringify({ level: 'error', requestId, error: describe(error) }));
+  const retry: Record<string, string> = shown.retriable ? { 'retry-after': '1' } : {};
+  return {
+    status: shown.status,
+    headers: { ...jsonHeaders, ...retry },
+    body: JSON.stringify({ error: { code: shown.code, message: `${shown.message} (request ${requestId})`, requestId } }),
+  };
+}
+
+function describe(error: unknown): unknown {
+  if (!(error instanceof Error)) return String(error);
+  return { name: error.name, message: error.message, stack: error.stack, cause: error.cause ? describe(error.cause) : undefined };
+}

@@ -1,0 +1,51 @@
+/**
+ * Typed configuration, read once at the edge (env for Lambda, flags for the CLI and
+ * the local runner) and passed down. Nothing else reads `process.env`.
+ */
+import { ConfigError } from './errors.ts';
+
+/** Where storage lives: table names, bucket and (for emulators) endpoints. */
+export interface StorageConfig {
+  readonly region: string;
+  readonly tables: { readonly topics: string; readonly log: string };
+  readonly bucket: string;
+  /** Set for DynamoDB Local or LocalStack; unset on AWS. */
+  readonly dynamodbEndpoint?: string;
+  readonly s3Endpoint?: string;
+  /** Static credentials for emulators; unset means the SDK's default chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** Limits of the HTTP API. */
+export interface ApiConfig {
+  /** Largest request body accepted, in bytes (API Gateway's own cap is 10 MB). */
+  readonly maxRequestBytes: number;
+  /** Cap on a fetch's `waitMs` long poll. */
+  readonly maxWaitMs: number;
+}
+
+export const defaultApiConfig: ApiConfig = { maxRequestBytes: 6 * 1024 * 1024, maxWaitMs: 20_000 };
+
+export const defaultTableNames = { topics: 'sluice-topics', log: 'sluice-log' } as const;
+export const defaultBucketName = 'sluice-data';
+
+/** The env variables a Lambda function reads, all named here so a typo is refused. */
+const envKeys = ['SLUICE_TOPICS_TABLE', 'SLUICE_LOG_TABLE', 'SLUICE_BUCKET'] as const;
+
+/** Reads the storage configuration of a Lambda function from its environment. */
+export function storageConfigFromEnv(env: Readonly<Record<string, string | undefined>>): StorageConfig {
+  const unknown = Object.keys(env).filter(
+    (k) => k.startsWith('SLUICE_') && !(envKeys as readonly string[]).includes(k),
+  );
+  if (unknown.length > 0) throw new ConfigError(`unknown configuration variable(s): ${unknown.join(', ')}`);
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new ConfigError('AWS_REGION is not set');
+  return {
+    region,
+    tables: {
+      topics: env.SLUICE_TOPICS_TABLE ?? defaultTableNames.topics,
+      log: env.SLUICE_LOG_TABLE ?? defaultTableNames.log,
+    },
+    bucket: env.SLUICE_BUCKET ?? defaultBucketName,
+  };
+}

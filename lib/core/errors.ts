@@ -1,0 +1,122 @@
+/**
+ * Every error Sluice shows a caller: a stable `code`, the HTTP `status` it maps to and
+ * whether retrying the same call can succeed. The API maps these to responses in one
+ * place (lib/api/respond.ts); the client rebuilds them from a response by code.
+ */
+export interface ErrorOptions {
+  readonly cause?: unknown;
+  /** Extra machine-readable fields sent beside code and message (e.g. offset bounds). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export abstract class SluiceError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  /** Retrying must be a decision: false unless a subclass says otherwise. */
+  readonly retriable: boolean = false;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.details = options.details ?? {};
+  }
+}
+
+export class InvalidRequestError extends SluiceError {
+  readonly code = 'INVALID_REQUEST';
+  readonly status = 400;
+}
+export class TopicNotFoundError extends SluiceError {
+  readonly code = 'TOPIC_NOT_FOUND';
+  readonly status = 404;
+  constructor(topic: string) {
+    super(`topic '${topic}' does not exist`, { details: { topic } });
+  }
+}
+export class RouteNotFoundError extends SluiceError {
+  readonly code = 'NOT_FOUND';
+  readonly status = 404;
+}
+export class MethodNotAllowedError extends SluiceError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+  readonly status = 405;
+}
+export class TopicExistsError extends SluiceError {
+  readonly code = 'TOPIC_EXISTS';
+  readonly status = 409;
+  constructor(topic: string) {
+    super(`topic '${topic}' already exists`, { details: { topic } });
+  }
+}
+export class RecordTooLargeError extends SluiceError {
+  readonly code = 'RECORD_TOO_LARGE';
+  readonly status = 413;
+}
+export class PayloadTooLargeError extends SluiceError {
+  readonly code = 'REQUEST_TOO_LARGE';
+  readonly status = 413;
+}
+export class UnsupportedMediaTypeError extends SluiceError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  readonly status = 415;
+}
+export class OffsetOutOfRangeError extends SluiceError {
+  readonly code = 'OFFSET_OUT_OF_RANGE';
+  readonly status = 416;
+  constructor(offset: number, logStartOffset: number, highWatermark: number) {
+    super(`offset ${offset} is outside [${logStartOffset}, ${highWatermark}]`, {
+      details: { offset, logStartOffset, highWatermark },
+    });
+  }
+}
+export class ThrottledError extends SluiceError {
+  readonly code = 'THROTTLED';
+  readonly status = 429;
+  override readonly retriable = true;
+}
+/** A setting that is missing or malformed at start-up. */
+export class ConfigError extends SluiceError {
+  readonly code = 'INVALID_CONFIG';
+  readonly status = 500;
+}
+/** A batch whose bytes fail their CRC or framing: corruption in storage, a system fault. */
+export class CorruptRecordError extends SluiceError {
+  readonly code = 'CORRUPT_RECORD';
+  readonly status = 500;
+}
+export class InternalError extends SluiceError {
+  readonly code = 'INTERNAL';
+  readonly status = 500;
+}
+/** Appends kept meeting other writers' items past the retry bound. */
+export class UnavailableError extends SluiceError {
+  readonly code = 'UNAVAILABLE';
+  readonly status = 503;
+  override readonly retriable = true;
+}
+
+/** An error answered by a server, rebuilt on the client side with its code and status. */
+export class RemoteError extends SluiceError {
+  readonly code: string;
+  readonly status: number;
+  override readonly retriable: boolean;
+  constructor(code: string, status: number, message: string, details: Record<string, unknown> = {}) {
+    super(message, { details });
+    this.code = code;
+    this.status = status;
+    this.retriable = status === 429 || status >= 500;
+  }
+}
+
+/** Rebuilds the error of a server's `{error: {code, message, ...details}}` answer. */
+export function errorFromResponse(status: number, body: unknown): RemoteError {
+  const error = (body as { error?: Record<string, unknown> } | null)?.error ?? {};
+  const { code, message, ...details } = error;
+  return new RemoteError(
+    typeof code === 'string' ? code : 'INTERNAL',
+    status,
+    typeof message === 'string' ? message : `HTTP ${status}`,
+    details,
+  );
+}
