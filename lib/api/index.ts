@@ -1,0 +1,34 @@
+/** The HTTP API without a transport: the local server and the Lambda handlers both call this. */
+import { defaultApiConfig, type ApiConfig } from '../core/config.ts';
+import type { Storage } from '../storage/index.ts';
+import { errorResponse } from './respond.ts';
+import { matchRoute, type RouteGroup } from './router.ts';
+import type { Api } from './types.ts';
+import { RouteNotFoundError } from '../core/errors.ts';
+
+export interface ApiOptions {
+  readonly storage: Storage;
+  /** @default defaultApiConfig */
+  readonly config?: ApiConfig;
+  /** Serve only these routes (one Lambda function each); @default all */
+  readonly groups?: readonly RouteGroup[];
+  /** Where 5xx details go. @default console.error */
+  readonly log?: (line: string) => void;
+}
+
+export function createApi(options: ApiOptions): Api {
+  const config = options.config ?? defaultApiConfig;
+  let keyless = Math.floor(Math.random() * 1_000_000);
+  const keylessPartition = (partitions: number) => keyless++ % partitions;
+  return async (request) => {
+    try {
+      const { route, params } = matchRoute(request.method, request.path);
+      if (options.groups && !options.groups.includes(route.group)) {
+        throw new RouteNotFoundError(`no route for ${request.method} ${request.path} on this function`);
+      }
+      return await route.handler({ storage: options.storage, config, request, params, keylessPartition });
+    } catch (err) {
+      return errorResponse(err, request.requestId, options.log);
+    }
+  };
+}

@@ -1,0 +1,76 @@
+/** Routes of the HTTP API v1 and their matching: the one table of what the API serves. */
+import type { ApiConfig } from '../core/config.ts';
+import { InvalidRequestError, MethodNotAllowedError, RouteNotFoundError } from '../core/errors.ts';
+import { validateTopicName } from '../core/topic-config.ts';
+import type { Storage } from '../storage/index.ts';
+import { fetchRecords, offsetForTime, produce } from './records.ts';
+import { alterTopic, createTopic, deleteTopic, describeTopic, listTopics } from './topics.ts';
+import type { ApiRequest, ApiResponse } from './types.ts';
+
+export interface RouteContext {
+  readonly storage: Storage;
+  readonly config: ApiConfig;
+  readonly request: ApiRequest;
+  readonly params: Readonly<Record<string, string>>;
+  /** Keyless records of one request stick to one partition; successive requests rotate. */
+  readonly keylessPartition: (partitions: number) => number;
+}
+
+export type Handler = (context: RouteContext) => Promise<ApiResponse>;
+
+/** Which Lambda function serves a route; the local server serves them all. */
+export type RouteGroup = 'produce' | 'fetch' | 'admin';
+
+export interface Route {
+  readonly method: string;
+  readonly path: string;
+  readonly group: RouteGroup;
+  readonly handler: Handler;
+}
+
+export const routes: readonly Route[] = [
+  { method: 'POST', path: '/v1/topics', group: 'admin', handler: createTopic },
+  { method: 'GET', path: '/v1/topics', group: 'admin', handler: listTopics },
+  { method: 'GET', path: '/v1/topics/{topic}', group: 'admin', handler: describeTopic },
+  { method: 'PATCH', path: '/v1/topics/{topic}', group: 'admin', handler: alterTopic },
+  { method: 'DELETE', path: '/v1/topics/{topic}', group: 'admin', handler: deleteTopic },
+  { method: 'POST', path: '/v1/topics/{topic}/records', group: 'produce', handler: produce },
+  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', group: 'fetch', handler: fetchRecords },
+  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', group: 'fetch', handler: offsetForTime },
+];
+
+/** The route for a request and its path parameters, or 404 / 405. */
+export function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } {
+  const segments = path.split('/').slice(1);
+  let pathMatched = false;
+  for (const route of routes) {
+    const params = matchPath(route.path.split('/').slice(1), segments);
+    if (!params) continue;
+    pathMatched = true;
+    if (route.method === method.toUpperCase()) {
+      if (params.topic !== undefined) validateTopicName(params.topic);
+      return { route, params };
+    }
+  }
+  if (pathMatched) throw new MethodNotAllowedError(`${method} is not allowed on ${path}`);
+  throw new RouteNotFoundError(`no route for ${method} ${path}`);
+}
+
+function matchPath(pattern: readonly string[], segments: readonly string[]): Record<string, string> | undefined {
+  if (pattern.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const want = pattern[i]!;
+    const got = segments[i]!;
+    if (want.startsWith('{')) {
+      try {
+        params[want.slice(1, -1)] = decodeURIComponent(got);
+      } catch {
+        throw new InvalidRequestError(`malformed escape in path segment ${JSON.stringify(got.slice(0, 40))}`);
+      }
+    } else if (want !== got) {
+      return undefined;
+    }
+  }
+  return params;
+}

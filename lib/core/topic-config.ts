@@ -1,0 +1,94 @@
+/** Topic names and per-topic configuration: validated once, with Kafka's rules and defaults. */
+import { InvalidRequestError } from './errors.ts';
+
+export interface TopicConfig {
+  /** Records older than this are deleted; -1 keeps them forever (Kafka's retention.ms). */
+  readonly retentionMs: number;
+  /** A partition's size beyond which its oldest data is deleted; -1 for no limit. */
+  readonly retentionBytes: number;
+  readonly cleanupPolicy: 'delete' | 'compact';
+  /** Largest encoded record (as a one-record batch) a producer may send. */
+  readonly maxMessageBytes: number;
+  /** Sealed segments roll at this size (Kafka's segment.bytes). */
+  readonly segmentBytes: number;
+  /** ...or at this age (Kafka's segment.ms). */
+  readonly segmentMs: number;
+}
+
+export const defaultTopicConfig: TopicConfig = {
+  retentionMs: 7 * 24 * 3600 * 1000,
+  retentionBytes: -1,
+  cleanupPolicy: 'delete',
+  maxMessageBytes: 1024 * 1024,
+  segmentBytes: 64 * 1024 * 1024,
+  segmentMs: 10 * 60 * 1000,
+};
+
+/** The most partitions a topic may have: each is a DynamoDB partition key of its own. */
+export const MAX_PARTITIONS = 1000;
+/** A request body is at most 6 MiB (Lambda's payload limit), so no record can be larger. */
+export const MAX_MESSAGE_BYTES_LIMIT = 5 * 1024 * 1024;
+
+const namePattern = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** Kafka's topic name rule: 1 to 249 of [a-zA-Z0-9._-], and not "." or "..". */
+export function validateTopicName(name: unknown): string {
+  if (typeof name !== 'string' || !namePattern.test(name) || name === '.' || name === '..') {
+    throw new InvalidRequestError(
+      `invalid topic name ${JSON.stringify(name)}: use 1 to 249 of a-z A-Z 0-9 . _ - (not "." or "..")`,
+      { details: { field: 'name' } },
+    );
+  }
+  return name;
+}
+
+export function validatePartitionCount(value: unknown, field = 'partitions'): number {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_PARTITIONS) {
+    throw new InvalidRequestError(`${field} must be an integer from 1 to ${MAX_PARTITIONS}`, { details: { field } });
+  }
+  return value as number;
+}
+
+type Rule = (value: unknown, key: string) => unknown;
+
+const integer = (min: number, max: number, allowUnlimited: boolean): Rule => (value, key) => {
+  if (Number.isSafeInteger(value) && (((value as number) >= min && (value as number) <= max) || (allowUnlimited && value === -1))) {
+    return value;
+  }
+  const range = `${allowUnlimited ? '-1 or ' : ''}an integer from ${min} to ${max}`;
+  throw new InvalidRequestError(`config.${key} must be ${range}`, { details: { field: `config.${key}` } });
+};
+
+const rules: Record<keyof TopicConfig, Rule> = {
+  retentionMs: integer(1, Number.MAX_SAFE_INTEGER, true),
+  retentionBytes: integer(1, Number.MAX_SAFE_INTEGER, true),
+  cleanupPolicy: (value, key) => {
+    if (value === 'delete' || value === 'compact') return value;
+    throw new InvalidRequestError(`config.${key} must be "delete" or "compact"`, { details: { field: `config.${key}` } });
+  },
+  maxMessageBytes: integer(64, MAX_MESSAGE_BYTES_LIMIT, false),
+  segmentBytes: integer(1024 * 1024, 1024 * 1024 * 1024, false),
+  segmentMs: integer(1000, Number.MAX_SAFE_INTEGER, false),
+};
+
+/**
+ * Merges a partial config over `base`, refusing unknown keys (they are usually typos)
+ * and values out of range.
+ */
+export function mergeTopicConfig(base: TopicConfig, update: unknown): TopicConfig {
+  if (update === undefined) return base;
+  if (typeof update !== 'object' || update === null || Array.isArray(update)) {
+    throw new InvalidRequestError('config must be an object', { details: { field: 'config' } });
+  }
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(update)) {
+    const rule = rules[key as keyof TopicConfig];
+    if (!rule) {
+      throw new InvalidRequestError(`unknown config key '${key}'; known: ${Object.keys(rules).join(', ')}`, {
+        details: { field: `config.${key}` },
+      });
+    }
+    merged[key] = rule(value, key);
+  }
+  return merged as unknown as TopicConfig;
+}

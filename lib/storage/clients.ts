@@ -1,0 +1,70 @@
+/** Builds the AWS clients from StorageConfig and meters what they consume. */
+import { DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { StorageConfig } from '../core/config.ts';
+
+const readCommands = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand']);
+const writeCommands = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+
+/**
+ * DynamoDB capacity units (from ReturnConsumedCapacity, which every call asks for) and S3
+ * requests made by one storage instance: what benchmarks report per MiB.
+ */
+export class UsageMeter {
+  readUnits = 0;
+  writeUnits = 0;
+  s3Requests: Record<string, number> = {};
+  /** Conditional puts that met another writer's item (each still costs write units). */
+  appendConflicts = 0;
+
+  addCapacity(command: string, consumed: ConsumedCapacity | ConsumedCapacity[] | undefined): void {
+    for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+      // CapacityUnits is the total; DynamoDB Local leaves the read/write split out.
+      if (readCommands.has(command)) this.readUnits += c.CapacityUnits ?? 0;
+      else this.writeUnits += c.CapacityUnits ?? 0;
+    }
+  }
+
+  addS3Request(command: string): void {
+    this.s3Requests[command] = (this.s3Requests[command] ?? 0) + 1;
+  }
+}
+
+export interface AwsClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly s3: S3Client;
+}
+
+export function createClients(config: StorageConfig, meter: UsageMeter): AwsClients {
+  const common = { region: config.region, ...(config.credentials ? { credentials: config.credentials } : {}) };
+  const dynamodb = new DynamoDBClient({
+    ...common,
+    ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
+  });
+  dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = context.commandName ?? '';
+      if (!readCommands.has(command) && !writeCommands.has(command)) return next(args);
+      (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity ??= 'TOTAL';
+      const result = await next(args);
+      meter.addCapacity(command, (result.output as { ConsumedCapacity?: ConsumedCapacity }).ConsumedCapacity);
+      return result;
+    },
+    { step: 'initialize', name: 'sluiceUsageMeter' },
+  );
+  const s3 = new S3Client({
+    ...common,
+    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
+    // Emulators store aws-chunked framing verbatim when checksums are streamed.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      meter.addS3Request(context.commandName ?? '');
+      return next(args);
+    },
+    { step: 'initialize', name: 'sluiceUsageMeter' },
+  );
+  return { dynamodb, s3 };
+}

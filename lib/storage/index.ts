@@ -1,0 +1,88 @@
+/** Storage: the only code that talks to DynamoDB and S3. */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  type AttributeDefinition,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import type { StorageConfig } from '../core/config.ts';
+import { createClients, UsageMeter, type AwsClients } from './clients.ts';
+import { defaultLogOptions, LogStore, type LogOptions } from './log.ts';
+import { tableDefinitions, type TableDefinition, type TableName } from './tables.ts';
+import { TopicStore } from './topics.ts';
+
+export interface StorageOptions {
+  readonly log?: Partial<LogOptions>;
+  /** @default 5000 */
+  readonly topicCacheMs?: number;
+}
+
+export interface Storage {
+  readonly config: StorageConfig;
+  readonly clients: AwsClients;
+  readonly topics: TopicStore;
+  readonly log: LogStore;
+  /** Capacity units and S3 requests this instance has used. */
+  readonly usage: UsageMeter;
+  /** Creates the tables and bucket where missing (local runner and tests; CDK does it on AWS). */
+  ensureResources(): Promise<void>;
+  destroy(): void;
+}
+
+export function createStorage(config: StorageConfig, options: StorageOptions = {}): Storage {
+  const usage = new UsageMeter();
+  const clients = createClients(config, usage);
+  return {
+    config,
+    clients,
+    usage,
+    topics: new TopicStore(clients.dynamodb, config.tables.topics, options.topicCacheMs),
+    log: new LogStore(clients.dynamodb, clients.s3, config.tables.log, config.bucket, { ...defaultLogOptions, ...options.log }, usage),
+    ensureResources: () => ensureResources(config, clients),
+    destroy: () => {
+      clients.dynamodb.destroy();
+      clients.s3.destroy();
+    },
+  };
+}
+
+async function ensureResources(config: StorageConfig, clients: AwsClients): Promise<void> {
+  await Promise.all([
+    ...(Object.keys(tableDefinitions) as TableName[]).map((name) =>
+      ensureTable(clients, config.tables[name], tableDefinitions[name]),
+    ),
+    ensureBucket(clients, config.bucket),
+  ]);
+}
+
+async function ensureTable(clients: AwsClients, tableName: string, definition: TableDefinition): Promise<void> {
+  const keys = [definition.partitionKey, ...(definition.sortKey ? [definition.sortKey] : [])];
+  try {
+    await clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: keys.map((k): AttributeDefinition => ({ AttributeName: k.name, AttributeType: k.type })),
+        KeySchema: keys.map((k, i): KeySchemaElement => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
+  for (let i = 0; i < 120; i++) {
+    const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`table ${tableName} did not become ACTIVE`);
+}
+
+async function ensureBucket(clients: AwsClients, bucket: string): Promise<void> {
+  try {
+    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
+}

@@ -1,0 +1,193 @@
+/** The partition log against DynamoDB Local and the S3 emulator, with injected faults. */
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordInput } from '../../lib/core/codec/record-batch.ts';
+import type { Storage } from '../../lib/storage/index.ts';
+import { partitionKey } from '../../lib/storage/log.ts';
+import { call, createApi, randomName, sameTables, testStorage } from '../support/stack.ts';
+
+const records = (...values: string[]): RecordInput[] =>
+  values.map((v) => ({ key: null, value: Buffer.from(v), headers: [], timestamp: Date.now() }));
+
+/**
+ * Lets the next `count` PutItem calls reach DynamoDB, then loses their replies: the
+ * caller sees an error although the item was written.
+ */
+function loseNextPutReplies(storage: Storage, count: number, errorName: string): () => number {
+  let lost = 0;
+  storage.clients.dynamodb.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      if (args.input && 'ConditionExpression' in (args.input as object) && lost < count && (args.input as { Item?: unknown }).Item) {
+        lost++;
+        throw Object.assign(new Error('reply lost (injected)'), { name: errorName, $metadata: {} });
+      }
+      return result;
+    },
+    { step: 'deserialize', name: `loseReplies-${Math.random()}` },
+  );
+  return () => lost;
+}
+
+async function itemCount(storage: Storage, topicId: string, partition: number): Promise<number> {
+  const page = await storage.clients.dynamodb.send(
+    new QueryCommand({
+      TableName: storage.config.tables.log,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: partitionKey(topicId, partition) } },
+      ConsistentRead: true,
+    }),
+  );
+  return page.Count ?? 0;
+}
+
+async function readAll(storage: Storage, topicId: string, partition: number): Promise<string[]> {
+  const { records: read } = await storage.log.read(topicId, partition, 0, { maxRecords: 10_000, maxBytes: 64 << 20 });
+  return read.map((r) => `${r.offset}:${r.value?.toString()}`);
+}
+
+describe('partition log', () => {
+  let storage: Storage;
+  beforeAll(async () => {
+    storage = await testStorage();
+  });
+  afterAll(() => storage.destroy());
+
+  async function newTopic(partitions = 1) {
+    return storage.topics.create(randomName(), partitions);
+  }
+
+  it('a lost reply retried by the SDK meets its own item: acknowledged once, not duplicated', async () => {
+    const topic = await newTopic();
+    const lost = loseNextPutReplies(storage, 1, 'TimeoutError');
+    const result = await storage.log.append(topic.topicId, 0, records('a', 'b'));
+    expect(lost()).toBe(1);
+    expect(result.baseOffset).toBe(0);
+    await storage.log.append(topic.topicId, 0, records('c'));
+    expect(await readAll(storage, topic.topicId, 0)).toEqual(['0:a', '1:b', '2:c']);
+    expect(await itemCount(storage, topic.topicId, 0)).toBe(2);
+  });
+
+  it('a lost reply the SDK does not retry is retried at the same offset, not appended again', async () => {
+    const other = sameTables(storage.config);
+    const topic = await newTopic();
+    await other.log.append(topic.topicId, 0, records('first'));
+    const lost = loseNextPutReplies(other, 1, 'UnknownNetworkError');
+    const result = await other.log.append(topic.topicId, 0, records('second'));
+    expect(lost()).toBe(1);
+    expect(result.baseOffset).toBe(1);
+    expect(await readAll(storage, topic.topicId, 0)).toEqual(['0:first', '1:second']);
+    other.destroy();
+  });
+
+  it('containers with stale offset caches move past the winners, densely', async () => {
+    const a = sameTables(storage.config);
+    const b = sameTables(storage.config);
+    const topic = await newTopic();
+    await a.log.append(topic.topicId, 0, records('a1'));
+    await b.log.append(topic.topicId, 0, records('b1', 'b2'));
+    // a's cache says 1: one conflict, then the winner's end.
+    expect((await a.log.append(topic.topicId, 0, records('a2'))).baseOffset).toBe(3);
+    await b.log.append(topic.topicId, 0, records('b3'));
+    await b.log.append(topic.topicId, 0, records('b4'));
+    // a's cache says 4, two items behind: a second conflict reads the log end.
+    expect((await a.log.append(topic.topicId, 0, records('a3'))).baseOffset).toBe(6);
+    expect(await readAll(storage, topic.topicId, 0)).toEqual(['0:a1', '1:b1', '2:b2', '3:a2', '4:b3', '5:b4', '6:a3']);
+    a.destroy();
+    b.destroy();
+  });
+
+  it('a batch above the inline limit is stored in S3 behind a pointer and reads back byte for byte', async () => {
+    const api = createApi({ storage });
+    const topic = await newTopic();
+    const value = Buffer.alloc(900_000);
+    for (let i = 0; i < value.length; i++) value[i] = (i * 7919) % 251;
+    const puts = storage.usage.s3Requests.PutObjectCommand ?? 0;
+    const res = await call(api, 'POST', `/v1/topics/${topic.name}/records`, {
+      body: { encoding: 'base64', records: [{ key: null, value: value.toString('base64'), partition: 0 }] },
+    });
+    expect(res.status).toBe(200);
+    expect(storage.usage.s3Requests.PutObjectCommand).toBe(puts + 1);
+    const fetched = await call(api, 'GET', `/v1/topics/${topic.name}/partitions/0/records`, { query: { offset: '0', encoding: 'base64' } });
+    expect(Buffer.from(fetched.body.records[0].value, 'base64').equals(value)).toBe(true);
+  });
+
+  it('a long poll at the log end answers the first record appended while it waits', async () => {
+    const api = createApi({ storage });
+    const topic = await newTopic();
+    const path = `/v1/topics/${topic.name}/partitions/0/records`;
+    const waiting = call(api, 'GET', path, { query: { offset: '0', waitMs: '15000' } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await call(api, 'POST', `/v1/topics/${topic.name}/records`, { body: { records: [{ value: 'late', partition: 0 }] } });
+    const res = await waiting;
+    expect(res.status).toBe(200);
+    expect(res.body.records.map((r: { value: string }) => r.value)).toEqual(['late']);
+  });
+
+  it('a long poll sees an append made by another container (no in-process wake-up)', async () => {
+    const other = sameTables(storage.config);
+    const topic = await newTopic();
+    const waiting = storage.log.read(topic.topicId, 0, 0, { maxRecords: 10, maxBytes: 1 << 20, waitMs: 15_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.log.append(topic.topicId, 0, records('elsewhere'));
+    expect((await waiting).records.map((r) => r.value?.toString())).toEqual(['elsewhere']);
+    other.destroy();
+  });
+
+  it('an aborted long poll answers at once with no records', async () => {
+    const topic = await newTopic();
+    const abort = new AbortController();
+    const waiting = storage.log.read(topic.topicId, 0, 0, { maxRecords: 10, maxBytes: 1 << 20, waitMs: 60_000, signal: abort.signal });
+    setTimeout(() => abort.abort(), 100);
+    const result = await waiting;
+    expect(result.records).toEqual([]);
+    expect(result.nextOffset).toBe(0);
+  });
+
+  it('fetching at the high watermark without waitMs answers no records at once; past it is 416 with both bounds', async () => {
+    const api = createApi({ storage });
+    const topic = await newTopic();
+    await storage.log.append(topic.topicId, 0, records('x', 'y'));
+    const path = `/v1/topics/${topic.name}/partitions/0/records`;
+    const atEnd = await call(api, 'GET', path, { query: { offset: '2' } });
+    expect(atEnd.status).toBe(200);
+    expect(atEnd.body).toMatchObject({ records: [], nextOffset: 2, highWatermark: 2, logStartOffset: 0 });
+    const past = await call(api, 'GET', path, { query: { offset: '3' } });
+    expect(past.status).toBe(416);
+    expect(past.body.error).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', logStartOffset: 0, highWatermark: 2, offset: 3 });
+  });
+
+  it('fetches from the middle of a batch and honours maxRecords and nextOffset', async () => {
+    const api = createApi({ storage });
+    const topic = await newTopic();
+    await storage.log.append(topic.topicId, 0, records('r0', 'r1', 'r2', 'r3'));
+    await storage.log.append(topic.topicId, 0, records('r4', 'r5'));
+    const res = await call(api, 'GET', `/v1/topics/${topic.name}/partitions/0/records`, { query: { offset: '2', maxRecords: '3' } });
+    expect(res.body.records.map((r: { offset: number; value: string }) => `${r.offset}:${r.value}`)).toEqual(['2:r2', '3:r3', '4:r4']);
+    expect(res.body).toMatchObject({ nextOffset: 5, highWatermark: 6 });
+  });
+
+  it('finds offsets by time, earliest and latest', async () => {
+    const api = createApi({ storage });
+    const topic = await newTopic();
+    const produce = await call(api, 'POST', `/v1/topics/${topic.name}/records`, {
+      body: { records: [1000, 2000, 3000].map((timestamp) => ({ value: String(timestamp), timestamp, partition: 0 })) },
+    });
+    expect(produce.status).toBe(200);
+    const at = async (value: string) =>
+      (await call(api, 'GET', `/v1/topics/${topic.name}/partitions/0/offsets`, { query: { at: value } })).body;
+    expect(await at('1500')).toEqual({ offset: 1, timestamp: 2000 });
+    expect(await at('1000')).toEqual({ offset: 0, timestamp: 1000 });
+    expect(await at('9000')).toEqual({ offset: 3 });
+    expect(await at('earliest')).toEqual({ offset: 0 });
+    expect(await at('latest')).toEqual({ offset: 3 });
+  });
+
+  it('reports the capacity units each write consumed', async () => {
+    const topic = await newTopic();
+    const before = storage.usage.writeUnits;
+    await storage.log.append(topic.topicId, 0, records('x'.repeat(3000)));
+    expect(storage.usage.writeUnits - before).toBeGreaterThanOrEqual(3);
+  });
+});
+
