@@ -85,6 +85,8 @@ export class LogStore {
   /** Next offset per partition, as this container last saw it: a warm append is one put. */
   private readonly nextOffsets = new Map<string, number>();
   private readonly logStarts = new Map<string, { offset: number; at: number }>();
+  /** Where the last batch this container read or wrote ends, per partition. */
+  private readonly batchEnds = new Map<string, number>();
   /** Appends to one partition from one container run one after another, never racing each other. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly appended = new EventEmitter().setMaxListeners(0);
@@ -184,6 +186,7 @@ export class LogStore {
 
   private appendedAt(pk: string, offset: number, count: number): AppendResult {
     this.nextOffsets.set(pk, offset + count);
+    this.batchEnds.set(pk, offset + count);
     this.appended.emit(pk);
     return { baseOffset: offset, count };
   }
@@ -219,16 +222,28 @@ export class LogStore {
   private async readOnce(pk: string, offset: number, limits: ReadLimits): Promise<ReadResult> {
     const items: TailItem[] = [];
     let bytes = 0;
-    let reachedEnd = false;
-    const [containing] = await this.query({ pk, forward: false, limit: 1, atMost: offset });
-    if (containing && containing.offset + containing.count > offset) {
-      items.push(containing);
-      bytes += containing.size;
+    // At a batch boundary this container has seen (where its last fetch or append
+    // ended) no item starts before the offset, so the read of the batch containing it,
+    // which costs that whole item, is skipped: a caught-up long poll costs one small query.
+    const atBoundary = this.batchEnds.get(pk) === offset;
+    let previousEnd = atBoundary ? offset : 0;
+    if (!atBoundary) {
+      const [containing] = await this.query({ pk, forward: false, limit: 1, atMost: offset });
+      if (containing) previousEnd = containing.offset + containing.count;
+      if (containing && previousEnd > offset) {
+        items.push(containing);
+        bytes += containing.size;
+      }
     }
     const enough = () => items.length > 0 && (bytes >= limits.maxBytes || recordsFrom(items, offset) >= limits.maxRecords);
-    if (!enough()) {
-      reachedEnd = true;
-      for await (const item of this.scanForward(pk, offset + 1, 25)) {
+    let reachedEnd = !enough();
+    if (reachedEnd) {
+      for await (const item of this.scanForward(pk, atBoundary ? offset : offset + 1, 25)) {
+        if (atBoundary && items.length === 0 && item.offset !== offset) {
+          // The hint is stale (the log moved under it): take the long way once.
+          this.batchEnds.delete(pk);
+          return this.readOnce(pk, offset, limits);
+        }
         items.push(item);
         bytes += item.size;
         if (enough()) {
@@ -238,11 +253,8 @@ export class LogStore {
       }
     }
     const last = items.at(-1);
-    const highWatermark = reachedEnd
-      ? last
-        ? last.offset + last.count
-        : (containing?.offset ?? 0) + (containing?.count ?? 0)
-      : (await this.boundsOf(pk)).highWatermark;
+    if (last) this.batchEnds.set(pk, last.offset + last.count);
+    const highWatermark = reachedEnd ? (last ? last.offset + last.count : previousEnd) : (await this.boundsOf(pk)).highWatermark;
     const logStartOffset = await this.logStartOffset(pk, highWatermark, offset);
     if (offset < logStartOffset || offset > highWatermark) {
       throw new OffsetOutOfRangeError(offset, logStartOffset, highWatermark);

@@ -183,6 +183,23 @@ describe('partition log', () => {
     expect(await at('latest')).toEqual({ offset: 3 });
   });
 
+  it('a caught-up fetch costs a small query, not a read of the last (large) batch', async () => {
+    const topic = await newTopic();
+    await storage.log.append(topic.topicId, 0, records('x'.repeat(200_000)));
+    const fresh = sameTables(storage.config);
+    const limits = { maxRecords: 10, maxBytes: 1 << 20 };
+    // The first read pays for the batch (about 49 units of 4 KB, strongly consistent)...
+    let before = fresh.usage.readUnits;
+    expect((await fresh.log.read(topic.topicId, 0, 0, limits)).records).toHaveLength(1);
+    expect(fresh.usage.readUnits - before).toBeGreaterThan(40);
+    // ...the next one, at the end of that batch, finds nothing new for a unit or two.
+    before = fresh.usage.readUnits;
+    const atEnd = await fresh.log.read(topic.topicId, 0, 1, limits);
+    expect(atEnd).toMatchObject({ records: [], highWatermark: 1, nextOffset: 1 });
+    expect(fresh.usage.readUnits - before).toBeLessThanOrEqual(2);
+    fresh.destroy();
+  });
+
   it('reports the capacity units each write consumed', async () => {
     const topic = await newTopic();
     const before = storage.usage.writeUnits;
