@@ -1,0 +1,378 @@
+/**
+ * Kafka RecordBatch v2 (magic 2), uncompressed: the one byte format of the DynamoDB
+ * tail, the S3 segments and, later, the Kafka wire protocol.
+ *
+ * RecordBatch =>                                byte
+ *   BaseOffset => int64                            0   outside the CRC: setBaseOffset moves a batch in place
+ *   BatchLength => int32                           8   bytes after this field (whole batch - 12)
+ *   PartitionLeaderEpoch => int32                 12   -1: no leader epochs here (as a Java producer writes)
+ *   Magic => int8                                 16   2
+ *   CRC => uint32                                 17   CRC-32C of Attributes .. end of batch
+ *   Attributes => int16                           21   bits 0-2 compression (0 = none), 3 timestamp type
+ *                                                      (1 = log append time), 4 transactional, 5 control
+ *   LastOffsetDelta => int32                      23
+ *   BaseTimestamp => int64                        27   the first record's timestamp
+ *   MaxTimestamp => int64                         35
+ *   ProducerId => int64                           43   -1: not idempotent
+ *   ProducerEpoch => int16                        51   -1
+ *   BaseSequence => int32                         53   -1
+ *   Records => count int32, then count x Record   57
+ *
+ * Record =>
+ *   Length => varint                               bytes after this field
+ *   Attributes => int8                             unused, 0
+ *   TimestampDelta => varlong                      timestamp - BaseTimestamp
+ *   OffsetDelta => varint                          offset - BaseOffset
+ *   Key => varint length (-1 = null), bytes
+ *   Value => varint length (-1 = null), bytes
+ *   Headers => varint count, then count x Header
+ *
+ * Header =>
+ *   HeaderKey => varint length, UTF-8 bytes
+ *   HeaderValue => varint length (-1 = null), bytes
+ */
+import { CorruptRecordError } from '../errors.ts';
+import { crc32c } from './crc32c.ts';
+import { Reader, sizeOfVarint, sizeOfVarlong, Writer } from './varint.ts';
+
+export interface RecordHeader {
+  readonly key: string;
+  readonly value: Buffer | null;
+}
+
+export interface RecordInput {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly RecordHeader[];
+  /** Milliseconds since the epoch (CreateTime). */
+  readonly timestamp: number;
+}
+
+export interface StoredRecord extends RecordInput {
+  readonly offset: number;
+}
+
+export interface BatchInput {
+  readonly baseOffset: number;
+  /** Non-empty; record i gets offset baseOffset + i. */
+  readonly records: readonly RecordInput[];
+  /** @default -1n (not idempotent) */
+  readonly producerId?: bigint;
+  /** @default -1 */
+  readonly producerEpoch?: number;
+  /** @default -1 */
+  readonly baseSequence?: number;
+}
+
+export interface BatchHeader {
+  readonly baseOffset: number;
+  /** Bytes after the BatchLength field: the batch occupies 12 + batchLength bytes. */
+  readonly batchLength: number;
+  /** The 16 attribute bits, unsigned. */
+  readonly attributes: number;
+  readonly lastOffsetDelta: number;
+  readonly firstTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  readonly recordCount: number;
+}
+
+export interface DecodedBatch {
+  readonly header: BatchHeader;
+  readonly records: StoredRecord[];
+}
+
+/** Bytes of a batch with no records: everything up to and including the record count. */
+export const BATCH_OVERHEAD = 61;
+
+const MAGIC = 2;
+/** BaseOffset + BatchLength: the bytes BatchLength does not count. */
+const LOG_OVERHEAD = 12;
+const MAGIC_AT = 16;
+const CRC_AT = 17;
+const ATTRIBUTES_AT = 21;
+const NO_PARTITION_LEADER_EPOCH = -1;
+
+const COMPRESSION_MASK = 0x07;
+const LOG_APPEND_TIME_FLAG = 0x08;
+const CONTROL_FLAG = 0x20;
+/** Compression, timestamp type, transactional, control; higher bits are refused. */
+const KNOWN_ATTRIBUTES = 0x3f;
+const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+/** Smallest record: length, attributes, timestamp delta, offset delta, key, value, header count. */
+const MIN_RECORD_SIZE = 7;
+
+function bodySize(record: RecordInput, timestampDelta: number, offsetDelta: number): number {
+  let size =
+    1 +
+    sizeOfVarlong(timestampDelta) +
+    sizeOfVarint(offsetDelta) +
+    sizeOfNullableBytes(record.key) +
+    sizeOfNullableBytes(record.value) +
+    sizeOfVarint(record.headers.length);
+  for (const header of record.headers) {
+    const keyLength = Buffer.byteLength(header.key, 'utf8');
+    size += sizeOfVarint(keyLength) + keyLength + sizeOfNullableBytes(header.value);
+  }
+  return size;
+}
+
+function sizeOfNullableBytes(data: Buffer | null): number {
+  return data === null ? 1 : sizeOfVarint(data.length) + data.length;
+}
+
+function writeNullableBytes(writer: Writer, data: Buffer | null): void {
+  if (data === null) writer.varint(-1);
+  else writer.varint(data.length).bytes(data);
+}
+
+function checkRange(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
+  }
+}
+
+/**
+ * Encodes records as one uncompressed batch: offset deltas are the record indexes,
+ * timestamps are stored relative to the first record's (CreateTime).
+ * Invalid input (no records, unsafe offsets or timestamps) is a RangeError.
+ */
+export function encodeBatch(input: BatchInput): Buffer {
+  const { baseOffset, records } = input;
+  const producerId = input.producerId ?? -1n;
+  const producerEpoch = input.producerEpoch ?? -1;
+  const baseSequence = input.baseSequence ?? -1;
+  if (records.length === 0) throw new RangeError('a batch needs at least one record');
+  checkRange('baseOffset', baseOffset, 0, Number.MAX_SAFE_INTEGER - (records.length - 1));
+  checkRange('producerEpoch', producerEpoch, -(2 ** 15), 2 ** 15 - 1);
+  checkRange('baseSequence', baseSequence, -(2 ** 31), 2 ** 31 - 1);
+
+  const firstTimestamp = records[0]!.timestamp;
+  let maxTimestamp = firstTimestamp;
+  const sizes = new Array<number>(records.length);
+  let total = BATCH_OVERHEAD;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    if (!Number.isSafeInteger(record.timestamp)) {
+      throw new RangeError(`record ${i}: timestamp must be a safe integer, got ${record.timestamp}`);
+    }
+    const timestampDelta = record.timestamp - firstTimestamp;
+    if (!Number.isSafeInteger(timestampDelta)) {
+      throw new RangeError(`record ${i}: timestamp ${record.timestamp} is too far from the first, ${firstTimestamp}`);
+    }
+    if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp;
+    const size = bodySize(record, timestampDelta, i);
+    sizes[i] = size;
+    total += sizeOfVarint(size) + size;
+  }
+
+  const writer = new Writer(total)
+    .int64(baseOffset)
+    .int32(total - LOG_OVERHEAD)
+    .int32(NO_PARTITION_LEADER_EPOCH)
+    .int8(MAGIC)
+    .uint32(0) // CRC, filled in below
+    .int16(0) // attributes: no compression, CreateTime, not transactional, not control
+    .int32(records.length - 1)
+    .int64(firstTimestamp)
+    .int64(maxTimestamp)
+    .int64(producerId)
+    .int16(producerEpoch)
+    .int32(baseSequence)
+    .int32(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    writer.varint(sizes[i]!).int8(0).varlong(record.timestamp - firstTimestamp).varint(i);
+    writeNullableBytes(writer, record.key);
+    writeNullableBytes(writer, record.value);
+    writer.varint(record.headers.length);
+    for (const header of record.headers) {
+      const keyLength = Buffer.byteLength(header.key, 'utf8');
+      writer.varint(keyLength).utf8(header.key, keyLength);
+      writeNullableBytes(writer, header.value);
+    }
+  }
+  const batch = writer.finish();
+  if (batch.length !== total) throw new Error(`encoded ${batch.length} bytes, sized ${total}`);
+  batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_AT)), CRC_AT);
+  return batch;
+}
+
+/**
+ * Reads the fixed fields of the batch starting at `at`. Framing only: the CRC and the
+ * records are not checked, and only the first BATCH_OVERHEAD bytes need be present.
+ */
+export function readBatchHeader(buf: Buffer, at = 0): BatchHeader {
+  if (!Number.isInteger(at) || at < 0 || buf.length - at < BATCH_OVERHEAD) {
+    throw new CorruptRecordError(
+      `batch header at byte ${at} is truncated: needs ${BATCH_OVERHEAD} bytes, buffer has ${buf.length}`,
+      { details: { at } },
+    );
+  }
+  const magic = buf.readInt8(at + MAGIC_AT);
+  if (magic !== MAGIC) {
+    throw new CorruptRecordError(`batch at byte ${at} has magic ${magic}, expected ${MAGIC}`, {
+      details: { at, magic },
+    });
+  }
+  const reader = new Reader(buf, at, at + BATCH_OVERHEAD);
+  const baseOffset = reader.int64('baseOffset');
+  const batchLength = reader.int32();
+  reader.pos = at + ATTRIBUTES_AT;
+  const attributes = reader.int16() & 0xffff;
+  const lastOffsetDelta = reader.int32();
+  const firstTimestamp = reader.int64('firstTimestamp');
+  const maxTimestamp = reader.int64('maxTimestamp');
+  const producerId = reader.bigInt64();
+  const producerEpoch = reader.int16();
+  const baseSequence = reader.int32();
+  const recordCount = reader.int32();
+
+  const fail = (problem: string): never => {
+    throw new CorruptRecordError(`batch at byte ${at}: ${problem}`, { details: { at, baseOffset } });
+  };
+  if (batchLength < BATCH_OVERHEAD - LOG_OVERHEAD) fail(`batchLength ${batchLength} is below the header size`);
+  if (baseOffset < 0) fail(`negative baseOffset ${baseOffset}`);
+  if (lastOffsetDelta < 0) fail(`negative lastOffsetDelta ${lastOffsetDelta}`);
+  if (baseOffset + lastOffsetDelta > Number.MAX_SAFE_INTEGER) fail('last offset is beyond the safe integer range');
+  if (recordCount < 0) fail(`negative record count ${recordCount}`);
+  return {
+    baseOffset,
+    batchLength,
+    attributes,
+    lastOffsetDelta,
+    firstTimestamp,
+    maxTimestamp,
+    producerId,
+    producerEpoch,
+    baseSequence,
+    recordCount,
+  };
+}
+
+/** Decodes a buffer holding exactly one batch, checking its CRC and every record's framing. */
+export function decodeBatch(buf: Buffer): DecodedBatch {
+  const header = readBatchHeader(buf, 0);
+  if (LOG_OVERHEAD + header.batchLength !== buf.length) {
+    throw new CorruptRecordError(
+      `batch length says ${LOG_OVERHEAD + header.batchLength} bytes, buffer has ${buf.length}`,
+      { details: { baseOffset: header.baseOffset } },
+    );
+  }
+  return decodeAt(buf, 0, header);
+}
+
+/** Decodes concatenated batches (a segment's body), in order. */
+export function decodeBatches(buf: Buffer): DecodedBatch[] {
+  const batches: DecodedBatch[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    const header = readBatchHeader(buf, at);
+    const end = at + LOG_OVERHEAD + header.batchLength;
+    if (end > buf.length) {
+      throw new CorruptRecordError(
+        `batch at byte ${at} is truncated: needs ${end - at} bytes, ${buf.length - at} left`,
+        { details: { at, baseOffset: header.baseOffset } },
+      );
+    }
+    batches.push(decodeAt(buf, at, header));
+    at = end;
+  }
+  return batches;
+}
+
+function decodeAt(buf: Buffer, at: number, header: BatchHeader): DecodedBatch {
+  const end = at + LOG_OVERHEAD + header.batchLength;
+  const fail = (problem: string): never => {
+    throw new CorruptRecordError(`batch at offset ${header.baseOffset}: ${problem}`, {
+      details: { baseOffset: header.baseOffset },
+    });
+  };
+
+  const storedCrc = buf.readUInt32BE(at + CRC_AT);
+  const actualCrc = crc32c(buf.subarray(at + ATTRIBUTES_AT, end));
+  if (storedCrc !== actualCrc) {
+    fail(`CRC mismatch (stored ${hex(storedCrc)}, computed ${hex(actualCrc)})`);
+  }
+  const { attributes } = header;
+  const compression = attributes & COMPRESSION_MASK;
+  if (compression !== 0) {
+    fail(`compressed batches are not supported (codec ${COMPRESSION_NAMES[compression] ?? compression})`);
+  }
+  if (attributes & CONTROL_FLAG) fail('control batches (transaction markers) are not supported');
+  if (attributes & ~KNOWN_ATTRIBUTES) fail(`unknown attribute bits ${hex(attributes)}`);
+
+  const reader = new Reader(buf, at + BATCH_OVERHEAD, end);
+  if (header.recordCount > reader.remaining / MIN_RECORD_SIZE) {
+    fail(`${header.recordCount} records cannot fit in ${reader.remaining} bytes`);
+  }
+  const logAppendTime = (attributes & LOG_APPEND_TIME_FLAG) !== 0;
+  const records: StoredRecord[] = [];
+  let lastDelta = -1;
+  for (let i = 0; i < header.recordCount; i++) {
+    const length = reader.varint('record length');
+    if (length < 0 || length > reader.remaining) {
+      fail(`record ${i} declares ${length} bytes, ${reader.remaining} left`);
+    }
+    const recordEnd = reader.pos + length;
+    const r = new Reader(buf, reader.pos, recordEnd);
+    r.int8(); // record attributes: unused
+    const timestampDelta = r.varlong('timestamp delta');
+    const offsetDelta = r.varint('offset delta');
+    if (offsetDelta <= lastDelta || offsetDelta > header.lastOffsetDelta) {
+      fail(`record ${i} has offset delta ${offsetDelta} after ${lastDelta} (last ${header.lastOffsetDelta})`);
+    }
+    lastDelta = offsetDelta;
+    const timestamp = logAppendTime ? header.maxTimestamp : header.firstTimestamp + timestampDelta;
+    if (!Number.isSafeInteger(timestamp)) fail(`record ${i} timestamp is beyond the safe integer range`);
+    const key = readNullableBytes(r, 'key');
+    const value = readNullableBytes(r, 'value');
+    const headerCount = r.varint('header count');
+    if (headerCount < 0) fail(`record ${i} has ${headerCount} headers`);
+    const headers: RecordHeader[] = [];
+    for (let h = 0; h < headerCount; h++) {
+      const keyLength = r.varint('header key length');
+      if (keyLength < 0) fail(`record ${i} header ${h} has a null key`);
+      const headerKey = r.bytes(keyLength, 'header key').toString('utf8');
+      headers.push({ key: headerKey, value: readNullableBytes(r, 'header value') });
+    }
+    if (r.pos !== recordEnd) fail(`record ${i} declares ${length} bytes but uses ${length - r.remaining}`);
+    reader.pos = recordEnd;
+    records.push({ offset: header.baseOffset + offsetDelta, timestamp, key, value, headers });
+  }
+  if (reader.remaining !== 0) fail(`${reader.remaining} bytes after the last of ${header.recordCount} records`);
+  return { header, records };
+}
+
+function readNullableBytes(reader: Reader, what: string): Buffer | null {
+  const length = reader.varint(`${what} length`);
+  if (length === -1) return null;
+  if (length < 0) throw new CorruptRecordError(`${what} has length ${length} at byte ${reader.pos}`);
+  return reader.bytes(length, what);
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * Rewrites the batch's base offset in place. BaseOffset is outside the CRC, so the batch
+ * stays valid and its records move with it (their offsets are deltas).
+ */
+export function setBaseOffset(buf: Buffer, baseOffset: number): void {
+  const header = readBatchHeader(buf, 0);
+  checkRange('baseOffset', baseOffset, 0, Number.MAX_SAFE_INTEGER - header.lastOffsetDelta);
+  buf.writeBigInt64BE(BigInt(baseOffset), 0);
+}
+
+/**
+ * Encoded size of a batch holding only this record (deltas zero): the figure to compare
+ * with a topic's maxMessageBytes, as Kafka compares batch sizes.
+ */
+export function recordSize(record: RecordInput): number {
+  const size = bodySize(record, 0, 0);
+  return BATCH_OVERHEAD + sizeOfVarint(size) + size;
+}
