@@ -96,7 +96,8 @@ function parseRecord(raw: unknown, field: string, enc: Encoding, now: number): P
       if (name.length === 0 || Buffer.byteLength(name) > produceLimits.maxHeaderKeyBytes) {
         throw invalid(`${field}.headers`, `header names must be 1 to ${produceLimits.maxHeaderKeyBytes} bytes`);
       }
-      headers.push({ key: name, value: nullableText(headerValue, `${field}.headers.${name}`, enc, false) });
+      if (typeof headerValue !== 'string') throw invalid(`${field}.headers.${name}`, 'must be a string');
+      headers.push({ key: name, value: decodeText(headerValue, enc, `${field}.headers.${name}`) });
     }
   }
   const partition = record.partition === undefined ? undefined : integer(record.partition, `${field}.partition`, 0, Number.MAX_SAFE_INTEGER);
@@ -106,7 +107,7 @@ function parseRecord(raw: unknown, field: string, enc: Encoding, now: number): P
 
 function nullableText(value: unknown, field: string, enc: Encoding, optional: boolean): Buffer | null {
   if (value === null || (optional && value === undefined)) return null;
-  if (typeof value !== 'string') throw invalid(field, `must be a string${optional ? ' or null' : ' or null'}`);
+  if (typeof value !== 'string') throw invalid(field, 'must be a string or null');
   return decodeText(value, enc, field);
 }
 

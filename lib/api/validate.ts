@@ -4,6 +4,8 @@ import type { ApiRequest } from './types.ts';
 
 export type Json = Record<string, unknown>;
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function invalid(field: string, message: string): InvalidRequestError {
   return new InvalidRequestError(`${field}: ${message}`, { details: { field } });
 }
@@ -15,7 +17,8 @@ export function jsonBody(request: ApiRequest, allowed: readonly string[], maxByt
   if (body.length === 0) throw new InvalidRequestError('request body is empty; expected a JSON object');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    // Fatal decoding: JSON is UTF-8, and a lenient decoder would store U+FFFD in place of bytes.
+    parsed = JSON.parse(utf8.decode(body));
   } catch (err) {
     throw new InvalidRequestError(`malformed JSON: ${(err as Error).message}`);
   }
