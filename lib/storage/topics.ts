@@ -111,7 +111,8 @@ export class TopicStore {
           new PutItemCommand({
             TableName: this.table,
             Item: toItem(next),
-            ConditionExpression: 'topicId = :id AND partitions = :p AND config = :c',
+            ConditionExpression: '#id = :id AND #p = :p AND #c = :c',
+            ExpressionAttributeNames: { '#id': 'topicId', '#p': 'partitions', '#c': 'config' },
             ExpressionAttributeValues: { ':id': { S: current.topicId }, ':p': { N: String(current.partitions) }, ':c': { S: JSON.stringify(current.config) } },
           }),
         );
