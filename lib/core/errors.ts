@@ -96,6 +96,29 @@ export class UnavailableError extends SluiceError {
   override readonly retriable = true;
 }
 
+/**
+ * No HTTP answer came back: connection refused, DNS failure, reset or timeout. Status 0
+ * because there is no HTTP status; retriable, since nothing says the server is gone for
+ * good (but the client retries only calls that are safe to repeat).
+ */
+export class ConnectionError extends SluiceError {
+  readonly code = 'UNREACHABLE';
+  readonly status = 0;
+  override readonly retriable = true;
+  /** The endpoint that could not be reached. */
+  readonly endpoint: string;
+  constructor(endpoint: string, cause: unknown) {
+    super(`cannot reach ${endpoint}${describeCause(cause)}`, { cause, details: { endpoint } });
+    this.endpoint = endpoint;
+  }
+}
+
+/** A 2xx answer whose body is not the JSON the contract promises. */
+export class InvalidResponseError extends SluiceError {
+  readonly code = 'INVALID_RESPONSE';
+  readonly status = 502;
+}
+
 /** An error answered by a server, rebuilt on the client side with its code and status. */
 export class RemoteError extends SluiceError {
   readonly code: string;
@@ -119,4 +142,21 @@ export function errorFromResponse(status: number, body: unknown): RemoteError {
     typeof message === 'string' ? message : `HTTP ${status}`,
     details,
   );
+}
+
+/** The error code of a network failure from global fetch (undici wraps it in `cause`). */
+function networkErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error && cause.name === 'TimeoutError') return ' (timed out)';
+  const code = networkErrorCode(cause);
+  return code ? ` (${code})` : '';
 }

@@ -1,0 +1,90 @@
+/**
+ * The `sluice` command line (all but `sluice local`, which bin/sluice.js sends to the
+ * local runner): dispatch, and the one place where failures become an exit code and
+ * one line on stderr.
+ */
+import { ConnectionError } from '../client/client.ts';
+import { SluiceError } from '../core/errors.ts';
+import { consumeCommand } from './consume.ts';
+import { InputError, OutputClosedError, UsageError } from './errors.ts';
+import { Output, type CliIo } from './io.ts';
+import { produceCommand } from './produce.ts';
+import { topicCommands, topicsCommand } from './topics.ts';
+
+export type { CliIo } from './io.ts';
+
+export const usage = `Usage: sluice <command> [options]
+
+Commands:
+  local                      run Sluice on this machine (DynamoDB Local, S3 emulator, API)
+  topics create|list|describe|alter|delete
+                             manage topics, like kafka-topics
+  produce --topic T          send stdin lines as records, like kafka-console-producer
+  consume --topic T          print records, like kafka-console-consumer
+
+Every command takes --endpoint URL (alias --bootstrap-server); the default is
+$SLUICE_ENDPOINT, else http://127.0.0.1:8790. Run 'sluice <command> --help' for more.
+`;
+
+/** Exit codes: 0 done, 1 failed (the API's error or no answer), 2 usage, 130 interrupted. */
+export const exitCodes = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** Runs one CLI invocation (`argv` without node and the script) and returns its exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const out = new Output(io.stdout);
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+        io.stderr.write(usage);
+        return exitCodes.usage;
+      case 'help':
+      case '--help':
+      case '-h':
+        await out.write(usage);
+        return exitCodes.ok;
+      case 'topics':
+        return await topicsCommand(rest, io, out);
+      case 'produce':
+        return await produceCommand(rest, io, out);
+      case 'consume':
+        return await consumeCommand(rest, io, out);
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (error) {
+    if (error instanceof OutputClosedError) return exitCodes.ok;
+    if (io.signal?.aborted && !(error instanceof SluiceError)) return exitCodes.interrupted;
+    const { line, code } = describeFailure(error, argv);
+    io.stderr.write(`sluice: ${line.replace(/\s*\n\s*/g, ' ')}\n`);
+    return code;
+  }
+}
+
+/** The one stderr line and the exit code for a failure. */
+export function describeFailure(error: unknown, argv: readonly string[]): { line: string; code: number } {
+  if (error instanceof UsageError) {
+    const hint = ` (see 'sluice ${error.command ? `${error.command} ` : helpTopic(argv)}--help')`;
+    return { line: error.message + hint, code: exitCodes.usage };
+  }
+  if (error instanceof ConnectionError) {
+    const local = isLocal(error.endpoint);
+    return { line: local ? `cannot reach ${error.endpoint} (is 'sluice local' running?)` : error.message, code: exitCodes.failed };
+  }
+  if (error instanceof SluiceError) return { line: `${error.code}: ${error.message}`, code: exitCodes.failed };
+  if (error instanceof InputError) return { line: error.message, code: exitCodes.failed };
+  const message = error instanceof Error ? error.message : String(error);
+  return { line: `unexpected error: ${message}`, code: exitCodes.failed };
+}
+
+/** `topics create ` for `sluice topics create --bad`, `produce ` for produce, else nothing. */
+function helpTopic(argv: readonly string[]): string {
+  const [command, sub] = argv;
+  if (command === 'topics') return sub && !sub.startsWith('-') && topicCommands.includes(sub) ? `topics ${sub} ` : 'topics ';
+  return command === 'produce' || command === 'consume' ? `${command} ` : '';
+}
+
+/** True when the endpoint is this machine, where `sluice local` would be the server. */
+function isLocal(endpoint: string): boolean {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname);
+}

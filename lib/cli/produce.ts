@@ -1,0 +1,183 @@
+/** `sluice produce`: stdin lines to records, like kafka-console-producer. */
+import { isUtf8 } from 'node:buffer';
+import type { ProduceRecord, ProduceRequest, SluiceClient } from '../client/client.ts';
+import { booleanProperty, clientFor, parseFlags, parseIntFlag, parseProperties, required } from './args.ts';
+import { InputError, UsageError } from './errors.ts';
+import type { CliIo, Output } from './io.ts';
+import { LineReader, lineFormatFrom, parseLine, type LineFormat, type ParsedLine } from './lines.ts';
+
+export const produceHelp = `Usage: sluice produce --topic T [--partition P] [--key-separator S]
+
+Sends each line of stdin as one record, in order. Lines are batched (up to 500 lines or
+512 KiB per request, or whatever arrived within --linger-ms) and each request is sent
+only after the previous one is acknowledged.
+  --topic T              topic name (required)
+  --partition P          send every record to partition P (default: by key hash)
+  --key-separator S      each line is KEY S VALUE, split at the first S; a line
+                         without S is an error
+  --property k=v         Kafka console-producer properties: parse.key=true,
+                         key.separator=S (default tab), null.marker=M (M is sent as null)
+  --linger-ms MS         wait this long for more lines before sending (default 50)
+  --endpoint URL         API endpoint (alias --bootstrap-server; default $SLUICE_ENDPOINT or http://127.0.0.1:8790)
+  -h, --help             this help
+`;
+
+export const maxBatchLines = 500;
+export const maxBatchBytes = 512 * 1024;
+const defaultLingerMs = 50;
+/** Per-record allowance for JSON field names and punctuation in the batch size estimate. */
+const recordOverheadBytes = 32;
+
+const options = {
+  topic: { type: 'string' },
+  partition: { type: 'string' },
+  'key-separator': { type: 'string' },
+  property: { type: 'string', multiple: true },
+  'linger-ms': { type: 'string' },
+} as const;
+
+const knownProperties = ['parse.key', 'key.separator', 'null.marker'] as const;
+
+export async function produceCommand(argv: readonly string[], io: CliIo, out: Output): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    await out.write(produceHelp);
+    return 0;
+  }
+  const flags = parseFlags(argv, options, 'produce');
+  const topic = required('topic', flags.topic);
+  const partition = flags.partition === undefined ? undefined : parseIntFlag('--partition', flags.partition);
+  const lingerMs = flags['linger-ms'] === undefined ? defaultLingerMs : parseIntFlag('--linger-ms', flags['linger-ms'], 0, 60_000);
+  const properties = parseProperties(flags.property, knownProperties);
+  const format = lineFormatFrom(
+    flags['key-separator'],
+    properties.has('parse.key') ? booleanProperty(properties, 'parse.key', false) : undefined,
+    properties.get('key.separator'),
+    properties.get('null.marker'),
+  );
+  const client = clientFor(flags, io.env);
+
+  // Fail before the user types anything if the topic or partition is wrong.
+  const description = await client.describeTopic(topic, { signal: io.signal });
+  if (partition !== undefined && partition >= description.partitions.length) {
+    throw new UsageError(`--partition ${partition} does not exist (topic '${topic}' has ${description.partitions.length})`);
+  }
+  await sendLines(client, topic, partition, format, lingerMs, io);
+  return 0;
+}
+
+const lingerExpired = Symbol('linger');
+const interrupted = Symbol('interrupted');
+
+/**
+ * Reads, batches and sends. One request is in flight while the next batch fills; a full
+ * batch waits for the previous acknowledgement, which holds stdin back. On SIGINT the
+ * lines read so far are still sent (not aborted mid-request: that could leave the user
+ * unsure what landed).
+ */
+async function sendLines(
+  client: SluiceClient,
+  topic: string,
+  partition: number | undefined,
+  format: LineFormat,
+  lingerMs: number,
+  io: CliIo,
+): Promise<void> {
+  const reader = new LineReader(io.stdin);
+  const stop = interruption(io.signal);
+  let batch: ParsedLine[] = [];
+  let batchBytes = 0;
+  let lineNumber = 0;
+  let inflight: Promise<void> = Promise.resolve();
+  const failed: { error?: unknown; yes: boolean } = { yes: false };
+  let timer: NodeJS.Timeout | undefined;
+  const linger = (): Promise<typeof lingerExpired> =>
+    new Promise((resolve) => {
+      timer = setTimeout(() => resolve(lingerExpired), lingerMs);
+    });
+  let pending: Promise<Buffer | undefined> | undefined;
+
+  const dispatch = async (): Promise<void> => {
+    await inflight;
+    if (failed.yes) throw failed.error;
+    if (batch.length === 0) return;
+    const request = toRequest(batch, partition);
+    batch = [];
+    batchBytes = 0;
+    inflight = client.produce(topic, request).then(
+      () => undefined,
+      (error: unknown) => {
+        failed.yes = true;
+        failed.error = error;
+      },
+    );
+  };
+
+  let finished = false;
+  try {
+    for (;;) {
+      if (failed.yes) throw failed.error;
+      pending ??= reader.next();
+      const next = await Promise.race([pending, stop.promise, ...(batch.length > 0 ? [linger()] : [])]);
+      clearTimeout(timer);
+      if (next === lingerExpired) {
+        await dispatch();
+        continue;
+      }
+      if (next === interrupted) break;
+      pending = undefined;
+      if (next === undefined) {
+        finished = true;
+        break;
+      }
+      lineNumber++;
+      let parsed: ParsedLine;
+      try {
+        parsed = parseLine(next, lineNumber, format);
+      } catch (error) {
+        // Kafka's console producer has sent the lines before a bad one; so do we.
+        if (error instanceof InputError) await dispatch().then(() => inflight, () => undefined);
+        throw error;
+      }
+      const size = (parsed.key?.length ?? 0) + (parsed.value?.length ?? 0) + recordOverheadBytes;
+      // A line that would push the batch past the byte cap starts the next batch.
+      if (batch.length > 0 && batchBytes + size > maxBatchBytes) await dispatch();
+      batch.push(parsed);
+      batchBytes += size;
+      if (batch.length >= maxBatchLines || batchBytes >= maxBatchBytes) await dispatch();
+    }
+    await dispatch();
+    await inflight;
+    if (failed.yes) throw failed.error;
+  } finally {
+    stop.dispose();
+    clearTimeout(timer);
+    if (!finished) {
+      // A pending read on a terminal never ends by itself; destroying stdin ends it.
+      pending?.catch(() => undefined);
+      io.stdin.destroy();
+    }
+  }
+}
+
+function interruption(signal: AbortSignal | undefined): { promise: Promise<typeof interrupted>; dispose: () => void } {
+  if (!signal) return { promise: new Promise(() => undefined), dispose: () => undefined };
+  let onAbort = (): void => undefined;
+  const promise = new Promise<typeof interrupted>((resolve) => {
+    onAbort = () => resolve(interrupted);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+}
+
+/** A batch as one request: text when every key and value is UTF-8, else base64. */
+export function toRequest(lines: readonly ParsedLine[], partition: number | undefined): ProduceRequest {
+  const text = lines.every((l) => (l.key === null || isUtf8(l.key)) && (l.value === null || isUtf8(l.value)));
+  const encoding = text ? 'utf8' : 'base64';
+  const records = lines.map((line): ProduceRecord => ({
+    ...(line.key === null ? {} : { key: line.key.toString(encoding) }),
+    value: line.value === null ? null : line.value.toString(encoding),
+    ...(partition === undefined ? {} : { partition }),
+  }));
+  return text ? { records } : { records, encoding };
+}

@@ -1,0 +1,242 @@
+/**
+ * The Sluice SDK over HTTP API v1: one typed method per topic and record call. Failures
+ * arrive as the server's typed errors (`RemoteError` with its code) or as a
+ * `ConnectionError` when no answer came back.
+ */
+import { ConfigError, ConnectionError, errorFromResponse, InvalidResponseError, SluiceError } from '../core/errors.ts';
+import { backoffDelay, defaultRetryPolicy, parseRetryAfter, sleep, type RetryPolicy } from './retry.ts';
+import type {
+  AlterTopicRequest,
+  CreateTopicRequest,
+  FetchRequest,
+  FetchResponse,
+  ListTopicsResponse,
+  OffsetResponse,
+  OffsetSpec,
+  ProduceRequest,
+  ProduceResponse,
+  TopicDescription,
+} from './types.ts';
+
+export type * from './types.ts';
+export { ConnectionError, InvalidResponseError } from '../core/errors.ts';
+export type { RetryPolicy } from './retry.ts';
+
+export interface SluiceClientOptions {
+  /** Base URL of the API, e.g. `http://127.0.0.1:8790` or an API Gateway stage URL. */
+  readonly endpoint: string;
+  /** Defaults to the global fetch. */
+  readonly fetch?: typeof fetch;
+  /** Retries of a retriable failure (429, 5xx, no answer) of an idempotent call; default 3. */
+  readonly retries?: number;
+  /** First retry's delay ceiling in ms; default 100. */
+  readonly retryMinDelayMs?: number;
+  /** Largest delay between tries in ms; default 2000. */
+  readonly retryMaxDelayMs?: number;
+  /** Time allowed for one try, on top of a fetch's `waitMs`; default 30000. */
+  readonly timeoutMs?: number;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Aborts the call (and its retries); the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+interface Call {
+  readonly method: Method;
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | number | undefined>>;
+  readonly body?: unknown;
+  readonly signal?: AbortSignal | undefined;
+  /** Extra time for a long poll. */
+  readonly extraTimeoutMs?: number;
+}
+
+/** Calls that are safe to repeat: a retried POST could create or append twice. */
+const idempotent: ReadonlySet<Method> = new Set(['GET', 'PATCH', 'DELETE']);
+
+export class SluiceClient {
+  readonly endpoint: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
+
+  constructor(options: SluiceClientOptions) {
+    this.endpoint = normalizeEndpoint(options.endpoint);
+    this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.retry = {
+      retries: nonNegative('retries', options.retries ?? defaultRetryPolicy.retries),
+      minDelayMs: nonNegative('retryMinDelayMs', options.retryMinDelayMs ?? defaultRetryPolicy.minDelayMs),
+      maxDelayMs: nonNegative('retryMaxDelayMs', options.retryMaxDelayMs ?? defaultRetryPolicy.maxDelayMs),
+    };
+    this.timeoutMs = nonNegative('timeoutMs', options.timeoutMs ?? 30_000);
+  }
+
+  /** Creates a topic; TOPIC_EXISTS (409) if the name is taken. Not retried. */
+  createTopic(request: CreateTopicRequest, options: CallOptions = {}): Promise<TopicDescription> {
+    return this.call({ method: 'POST', path: '/v1/topics', body: request, signal: options.signal });
+  }
+
+  listTopics(options: CallOptions = {}): Promise<ListTopicsResponse> {
+    return this.call({ method: 'GET', path: '/v1/topics', signal: options.signal });
+  }
+
+  /** Id, config and each partition's offset bounds. */
+  describeTopic(name: string, options: CallOptions = {}): Promise<TopicDescription> {
+    return this.call({ method: 'GET', path: topicPath(name), signal: options.signal });
+  }
+
+  /** Grows the partition count and/or changes config keys. */
+  alterTopic(name: string, request: AlterTopicRequest, options: CallOptions = {}): Promise<TopicDescription> {
+    return this.call({ method: 'PATCH', path: topicPath(name), body: request, signal: options.signal });
+  }
+
+  deleteTopic(name: string, options: CallOptions = {}): Promise<void> {
+    return this.call({ method: 'DELETE', path: topicPath(name), signal: options.signal });
+  }
+
+  /**
+   * Appends records; the answer gives each record's partition and offset in request
+   * order. Never retried here: without the idempotent producer a retry could append the
+   * records twice, so the caller decides.
+   */
+  produce(topic: string, request: ProduceRequest, options: CallOptions = {}): Promise<ProduceResponse> {
+    return this.call({ method: 'POST', path: `${topicPath(topic)}/records`, body: request, signal: options.signal });
+  }
+
+  /** Reads records from `request.offset` on; with `waitMs`, long-polls at the log end. */
+  fetchRecords(topic: string, partition: number, request: FetchRequest, options: CallOptions = {}): Promise<FetchResponse> {
+    return this.call({
+      method: 'GET',
+      path: `${partitionPath(topic, partition)}/records`,
+      query: {
+        offset: request.offset,
+        maxRecords: request.maxRecords,
+        maxBytes: request.maxBytes,
+        waitMs: request.waitMs,
+        encoding: request.encoding,
+      },
+      signal: options.signal,
+      extraTimeoutMs: request.waitMs ?? 0,
+    });
+  }
+
+  /** The earliest or latest offset, or the first offset at or after a timestamp (ms). */
+  offsetFor(topic: string, partition: number, at: OffsetSpec, options: CallOptions = {}): Promise<OffsetResponse> {
+    return this.call({
+      method: 'GET',
+      path: `${partitionPath(topic, partition)}/offsets`,
+      query: { at: String(at) },
+      signal: options.signal,
+    });
+  }
+
+  private async call<T>(call: Call): Promise<T> {
+    const retriable = idempotent.has(call.method);
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.attempt(call);
+      if (answer.ok) return parseBody<T>(answer.status, answer.text);
+      if (!retriable || !answer.failure.retriable || attempt >= this.retry.retries) throw answer.failure;
+      await sleep(backoffDelay(attempt, this.retry, answer.retryAfterMs), call.signal);
+    }
+  }
+
+  /** One try: a 2xx body, or the failure (HTTP error or no answer) to retry or throw. */
+  private async attempt(
+    call: Call,
+  ): Promise<{ ok: true; status: number; text: string } | { ok: false; failure: SluiceError; retryAfterMs: number }> {
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.send(call);
+      text = await response.text();
+    } catch (error) {
+      if (call.signal?.aborted) throw call.signal.reason;
+      if (!isNetworkFailure(error)) throw error;
+      return { ok: false, failure: new ConnectionError(this.endpoint, error), retryAfterMs: 0 };
+    }
+    if (response.ok) return { ok: true, status: response.status, text };
+    return {
+      ok: false,
+      failure: errorFromResponse(response.status, parseJson(text)),
+      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+    };
+  }
+
+  private send(call: Call): Promise<Response> {
+    const url = new URL(this.endpoint + call.path);
+    for (const [name, value] of Object.entries(call.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    const timeout = AbortSignal.timeout(this.timeoutMs + (call.extraTimeoutMs ?? 0));
+    const init: RequestInit = {
+      method: call.method,
+      headers: { accept: 'application/json', ...(call.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      signal: call.signal ? AbortSignal.any([call.signal, timeout]) : timeout,
+    };
+    if (call.body !== undefined) init.body = JSON.stringify(call.body);
+    return this.fetchFn(url, init);
+  }
+}
+
+/** Trims trailing slashes; refuses anything but an http(s) URL. */
+function normalizeEndpoint(endpoint: string): string {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new ConfigError(`endpoint '${endpoint}' is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`endpoint '${endpoint}' must be an http or https URL`);
+  }
+  if (url.search || url.hash) throw new ConfigError(`endpoint '${endpoint}' must not carry a query or fragment`);
+  return url.href.replace(/\/+$/, '');
+}
+
+function topicPath(name: string): string {
+  return `/v1/topics/${encodeURIComponent(name)}`;
+}
+
+function partitionPath(topic: string, partition: number): string {
+  return `${topicPath(topic)}/partitions/${encodeURIComponent(String(partition))}`;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a non-negative number`);
+  return value;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function parseBody<T>(status: number, text: string): T {
+  if (status === 204 || text === '') return undefined as T;
+  const body = parseJson(text);
+  if (body === null || typeof body !== 'object') {
+    throw new InvalidResponseError(`HTTP ${status} answer is not a JSON object`);
+  }
+  return body as T;
+}
+
+/**
+ * Errors of global fetch that mean "no answer": its TypeError ("fetch failed", with the
+ * socket error as cause), our per-try timeout, or a bare system error from a custom fetch.
+ */
+function isNetworkFailure(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof SluiceError) return false;
+  return (
+    error.name === 'TypeError' ||
+    error.name === 'TimeoutError' ||
+    error.name === 'AbortError' ||
+    typeof (error as { code?: unknown }).code === 'string'
+  );
+}

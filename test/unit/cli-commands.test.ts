@@ -1,0 +1,434 @@
+/**
+ * The CLI end to end in one process, against a small HTTP server defined here that
+ * keeps topics and records in memory and answers the API's shapes. It checks flags,
+ * request bodies and printed output; storage behaviour is tested elsewhere.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { main } from '../../lib/cli/main.ts';
+
+interface StoredRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+}
+interface FakeTopic {
+  topicId: string;
+  config: Record<string, unknown>;
+  partitions: { logStartOffset: number; records: StoredRecord[] }[];
+}
+interface Seen {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: any;
+}
+type Canned = { status: number; body?: unknown } | undefined;
+/** A test's own answer for some requests; undefined falls through to the fake. */
+type Override = (seen: Seen) => Canned | Promise<Canned>;
+
+const topics = new Map<string, FakeTopic>();
+const seen: Seen[] = [];
+let override: Override | undefined;
+let inflight = 0;
+let maxInflight = 0;
+let server: Server;
+let endpoint: string;
+
+const notFound = (name: string) => ({ status: 404, body: { error: { code: 'TOPIC_NOT_FOUND', message: `topic '${name}' does not exist`, topic: name } } });
+const describeTopic = (name: string, t: FakeTopic) => ({
+  name,
+  topicId: t.topicId,
+  config: t.config,
+  partitions: t.partitions.map((p, partition) => ({ partition, logStartOffset: p.logStartOffset, highWatermark: p.logStartOffset + p.records.length })),
+});
+const encode = (bytes: Buffer | null, encoding: string) => (bytes === null ? null : bytes.toString(encoding as BufferEncoding));
+
+/** The fake API: enough of HTTP API v1 for the CLI's topic, produce and fetch calls. */
+async function answer(request: Seen): Promise<{ status: number; body?: unknown }> {
+  const forced = await override?.(request);
+  if (forced) return forced;
+  const parts = request.path.split('/').slice(1).map(decodeURIComponent);
+  const [v1, collection, name, sub, p, leaf] = parts;
+  if (v1 !== 'v1' || collection !== 'topics') return { status: 404, body: { error: { code: 'NOT_FOUND', message: 'no route' } } };
+  if (name === undefined) {
+    if (request.method === 'GET') return { status: 200, body: { topics: [...topics].map(([n, t]) => ({ name: n, partitions: t.partitions.length })) } };
+    const { name: newName, partitions, config } = request.body;
+    if (topics.has(newName)) return { status: 409, body: { error: { code: 'TOPIC_EXISTS', message: `topic '${newName}' already exists` } } };
+    const t: FakeTopic = { topicId: randomUUID(), config: config ?? {}, partitions: Array.from({ length: partitions }, () => ({ logStartOffset: 0, records: [] })) };
+    topics.set(newName, t);
+    return { status: 201, body: describeTopic(newName, t) };
+  }
+  const t = topics.get(name);
+  if (!t) return notFound(name);
+  if (sub === undefined) {
+    if (request.method === 'DELETE') {
+      topics.delete(name);
+      return { status: 204 };
+    }
+    if (request.method === 'PATCH') {
+      Object.assign(t.config, request.body.config ?? {});
+      while (t.partitions.length < (request.body.partitions ?? 0)) t.partitions.push({ logStartOffset: 0, records: [] });
+    }
+    return { status: 200, body: describeTopic(name, t) };
+  }
+  if (sub === 'records') {
+    const encoding = request.body.encoding ?? 'utf8';
+    const offsets = (request.body.records as any[]).map((r, i) => {
+      const partition = r.partition ?? (r.key ? Buffer.from(r.key).reduce((a, b) => a + b, 0) : i) % t.partitions.length;
+      const log = t.partitions[partition]!;
+      const offset = log.logStartOffset + log.records.length;
+      const bytes = (s: string | null | undefined) => (s == null ? null : Buffer.from(s, encoding));
+      log.records.push({ offset, timestamp: 1_700_000_000_000 + offset, key: bytes(r.key), value: bytes(r.value), headers: {} });
+      return { partition, offset };
+    });
+    return { status: 200, body: { offsets } };
+  }
+  const log = t.partitions[Number(p)];
+  if (!log) return { status: 400, body: { error: { code: 'INVALID_REQUEST', message: `partition ${p} does not exist` } } };
+  const highWatermark = log.logStartOffset + log.records.length;
+  if (leaf === 'records') {
+    const offset = Number(request.query.get('offset'));
+    if (offset < log.logStartOffset || offset > highWatermark) {
+      return {
+        status: 416,
+        body: { error: { code: 'OFFSET_OUT_OF_RANGE', message: `offset ${offset} is outside`, offset, logStartOffset: log.logStartOffset, highWatermark } },
+      };
+    }
+    const max = Number(request.query.get('maxRecords') ?? 500);
+    const encoding = request.query.get('encoding') ?? 'utf8';
+    const records = log.records.slice(offset - log.logStartOffset, offset - log.logStartOffset + max);
+    if (records.length === 0) await new Promise((r) => setTimeout(r, Math.min(Number(request.query.get('waitMs') ?? 0), 20)));
+    return {
+      status: 200,
+      body: {
+        records: records.map((r) => ({
+          offset: r.offset,
+          timestamp: r.timestamp,
+          key: encode(r.key, encoding),
+          value: encode(r.value, encoding),
+          headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, encode(v, encoding)])),
+        })),
+        nextOffset: offset + records.length,
+        highWatermark,
+        logStartOffset: log.logStartOffset,
+      },
+    };
+  }
+  return { status: 200, body: { offset: request.query.get('at') === 'earliest' ? log.logStartOffset : highWatermark } };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  inflight++;
+  maxInflight = Math.max(maxInflight, inflight);
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const text = Buffer.concat(chunks).toString();
+    const request: Seen = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: text ? JSON.parse(text) : undefined };
+    seen.push(request);
+    const { status, body } = await answer(request);
+    res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
+    res.end(body === undefined ? undefined : JSON.stringify(body));
+  } finally {
+    inflight--;
+  }
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+afterEach(() => {
+  topics.clear();
+  seen.length = 0;
+  override = undefined;
+  maxInflight = 0;
+});
+
+function sink(): Writable & { text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(Buffer.from(chunk));
+      done();
+    },
+  });
+  return Object.assign(stream, { text: () => Buffer.concat(chunks).toString() });
+}
+
+/** Runs `sluice <argv>` in process with the test server as SLUICE_ENDPOINT. */
+async function sluice(argv: string[], options: { stdin?: Readable | string; env?: Record<string, string>; signal?: AbortSignal } = {}) {
+  const stdout = sink();
+  const stderr = sink();
+  const stdin = typeof options.stdin === 'string' ? Readable.from([Buffer.from(options.stdin)]) : (options.stdin ?? Readable.from([]));
+  const code = await main(argv, { stdin, stdout, stderr, env: options.env ?? { SLUICE_ENDPOINT: endpoint }, signal: options.signal });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+const name = () => `t-${randomUUID().slice(0, 8)}`;
+
+async function withTopic(partitions = 1): Promise<string> {
+  const topic = name();
+  expect((await sluice(['topics', 'create', '--topic', topic, '--partitions', String(partitions)])).code).toBe(0);
+  seen.length = 0;
+  return topic;
+}
+
+describe('sluice topics', () => {
+  test('create sends Kafka config keys as the API camelCase keys', async () => {
+    const topic = name();
+    const result = await sluice(['topics', 'create', '--topic', topic, '--partitions', '3', '--config', 'retention.ms=60000', '--config', 'cleanupPolicy=compact']);
+    expect(result).toEqual({ code: 0, stdout: `Created topic ${topic}.\n`, stderr: '' });
+    expect(seen[0]).toMatchObject({ method: 'POST', path: '/v1/topics', body: { name: topic, partitions: 3, config: { retentionMs: 60_000, cleanupPolicy: 'compact' } } });
+  });
+
+  test('create of an existing topic is one error line and exit 1, unless --if-not-exists', async () => {
+    const topic = await withTopic();
+    expect(await sluice(['topics', 'create', '--topic', topic])).toEqual({ code: 1, stdout: '', stderr: `sluice: TOPIC_EXISTS: topic '${topic}' already exists\n` });
+    expect((await sluice(['topics', 'create', '--topic', topic, '--if-not-exists'])).code).toBe(0);
+  });
+
+  test('list prints sorted names', async () => {
+    await sluice(['topics', 'create', '--topic', 'zeta']);
+    await sluice(['topics', 'create', '--topic', 'alpha']);
+    expect(await sluice(['topics', 'list'])).toEqual({ code: 0, stdout: 'alpha\nzeta\n', stderr: '' });
+  });
+
+  test('describe prints the header line and one line per partition', async () => {
+    const topic = await withTopic(2);
+    await sluice(['produce', '--topic', topic, '--partition', '1'], { stdin: 'a\nb\nc\n' });
+    const { code, stdout } = await sluice(['topics', 'describe', '--topic', topic]);
+    const { topicId } = topics.get(topic)!;
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      `Topic: ${topic}\tTopicId: ${topicId}\tPartitionCount: 2\tConfigs: \n` +
+        `\tTopic: ${topic}\tPartition: 0\tLogStartOffset: 0\tHighWatermark: 0\n` +
+        `\tTopic: ${topic}\tPartition: 1\tLogStartOffset: 0\tHighWatermark: 3\n`,
+    );
+  });
+
+  test('alter sends partitions and config; with neither it is a usage error', async () => {
+    const topic = await withTopic();
+    expect((await sluice(['topics', 'alter', '--topic', topic, '--partitions', '4', '--config', 'segment.ms=1000'])).code).toBe(0);
+    expect(seen[0]).toMatchObject({ method: 'PATCH', path: `/v1/topics/${topic}`, body: { partitions: 4, config: { segmentMs: 1000 } } });
+    expect(await sluice(['topics', 'alter', '--topic', topic])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "sluice: nothing to alter: give --partitions and/or --config (see 'sluice topics alter --help')\n",
+    });
+  });
+
+  test('delete, and an unknown topic is one line with the code and exit 1', async () => {
+    const topic = await withTopic();
+    expect(await sluice(['topics', 'delete', '--topic', topic])).toEqual({ code: 0, stdout: `Deleted topic ${topic}.\n`, stderr: '' });
+    expect(await sluice(['topics', 'describe', '--topic', topic])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `sluice: TOPIC_NOT_FOUND: topic '${topic}' does not exist\n`,
+    });
+    expect((await sluice(['topics', 'delete', '--topic', topic, '--if-exists'])).code).toBe(0);
+  });
+
+  test('--bootstrap-server works as --endpoint and names with slashes are encoded', async () => {
+    const result = await sluice(['topics', 'describe', '--topic', 'a/b', '--bootstrap-server', endpoint.replace('http://', '')], { env: {} });
+    expect(result.stderr).toBe("sluice: TOPIC_NOT_FOUND: topic 'a/b' does not exist\n");
+    expect(seen[0]?.path).toBe('/v1/topics/a%2Fb');
+  });
+
+  test('an unreachable endpoint is one line and exit 1', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    expect(await sluice(['topics', 'list'], { env: { SLUICE_ENDPOINT: `http://127.0.0.1:${port}` } })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `sluice: cannot reach http://127.0.0.1:${port} (is 'sluice local' running?)\n`,
+    });
+  });
+
+  test('usage errors exit 2 with one line; --help prints help and exits 0', async () => {
+    expect(await sluice(['topics', 'create', '--topic', 't', '--bogus'])).toMatchObject({ code: 2, stdout: '' });
+    expect((await sluice(['topics', 'create', '--topic', 't', '--bogus'])).stderr.split('\n')).toHaveLength(2);
+    expect(await sluice(['topics', 'create', '--partitions', 'x', '--topic', 't'])).toMatchObject({ code: 2 });
+    const help = await sluice(['topics', 'create', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: sluice topics create --topic T');
+    for (const command of [['produce'], ['consume'], ['topics'], []]) {
+      expect((await sluice([...command, '--help'])).code).toBe(0);
+    }
+    expect(seen).toHaveLength(0);
+  });
+});
+
+describe('sluice produce', () => {
+  test('--key-separator splits each line at the first separator, in order', async () => {
+    const topic = await withTopic();
+    const result = await sluice(['produce', '--topic', topic, '--key-separator', ':'], { stdin: 'k1:a:1\nk2:b\r\n:c\n' });
+    expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+    const produce = seen.filter((s) => s.path.endsWith('/records'));
+    expect(produce.map((s) => s.body)).toEqual([
+      { records: [{ key: 'k1', value: 'a:1' }, { key: 'k2', value: 'b' }, { key: '', value: 'c' }] },
+    ]);
+  });
+
+  test("--property parse.key=true uses Kafka's tab separator, key.separator overrides it", async () => {
+    const topic = await withTopic();
+    await sluice(['produce', '--topic', topic, '--property', 'parse.key=true'], { stdin: 'k\tv\n' });
+    await sluice(['produce', '--topic', topic, '--property', 'parse.key=true', '--property', 'key.separator=='], { stdin: 'k=v\n' });
+    expect(seen.filter((s) => s.method === 'POST').map((s) => s.body.records)).toEqual([[{ key: 'k', value: 'v' }], [{ key: 'k', value: 'v' }]]);
+  });
+
+  test('a line without the separator fails with its line number after sending the lines before it', async () => {
+    const topic = await withTopic();
+    const result = await sluice(['produce', '--topic', topic, '--key-separator', ':'], { stdin: 'a:1\nb:2\nno key\nc:3\n' });
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'sluice: line 3: no key separator ":" found\n' });
+    expect(topics.get(topic)!.partitions[0]!.records.map((r) => r.value?.toString())).toEqual(['1', '2']);
+  });
+
+  test('batches of at most 500 lines, one request in flight, in order', async () => {
+    const topic = await withTopic(1);
+    override = async (s) => {
+      if (s.method === 'POST') await new Promise((r) => setTimeout(r, 20));
+      return undefined;
+    };
+    const lines = Array.from({ length: 1_234 }, (_, i) => `line-${i}`);
+    const result = await sluice(['produce', '--topic', topic, '--partition', '0'], { stdin: lines.join('\n') + '\n' });
+    expect(result.code).toBe(0);
+    const batches = seen.filter((s) => s.method === 'POST').map((s) => s.body.records.length);
+    expect(batches).toEqual([500, 500, 234]);
+    expect(maxInflight).toBe(1);
+    expect(topics.get(topic)!.partitions[0]!.records.map((r) => r.value?.toString())).toEqual(lines);
+    expect(seen.filter((s) => s.method === 'POST').every((s) => s.body.records.every((r: any) => r.partition === 0))).toBe(true);
+  });
+
+  test('batches stay under 512 KiB', async () => {
+    const topic = await withTopic(1);
+    const line = 'x'.repeat(100 * 1024);
+    await sluice(['produce', '--topic', topic], { stdin: `${line}\n`.repeat(12) });
+    const posts = seen.filter((s) => s.method === 'POST');
+    expect(posts.map((s) => s.body.records.length)).toEqual([5, 5, 2]);
+    for (const post of posts) expect(JSON.stringify(post.body).length).toBeLessThanOrEqual(512 * 1024);
+  });
+
+  test('the linger sends a typed line without waiting for more input', async () => {
+    const topic = await withTopic();
+    const stdin = new PassThrough();
+    const running = sluice(['produce', '--topic', topic, '--linger-ms', '10'], { stdin });
+    stdin.write('first\n');
+    await expect.poll(() => topics.get(topic)!.partitions[0]!.records.length, { timeout: 2_000 }).toBe(1);
+    stdin.end('second\n');
+    expect((await running).code).toBe(0);
+    expect(topics.get(topic)!.partitions[0]!.records.map((r) => r.value?.toString())).toEqual(['first', 'second']);
+  });
+
+  test('Ctrl-C sends what was read and exits 0', async () => {
+    const topic = await withTopic();
+    const stdin = new PassThrough();
+    const interrupt = new AbortController();
+    const running = sluice(['produce', '--topic', topic, '--linger-ms', '60000'], { stdin, signal: interrupt.signal });
+    stdin.write('pending\n');
+    await new Promise((r) => setTimeout(r, 50));
+    interrupt.abort();
+    expect((await running).code).toBe(0);
+    expect(topics.get(topic)!.partitions[0]!.records.map((r) => r.value?.toString())).toEqual(['pending']);
+  });
+
+  test('binary lines go as base64; a failed produce is not retried', async () => {
+    const topic = await withTopic();
+    await sluice(['produce', '--topic', topic], { stdin: Readable.from([Buffer.from([0xff, 0x0a])]) });
+    expect(seen.find((s) => s.method === 'POST')?.body).toEqual({ records: [{ value: '/w==' }], encoding: 'base64' });
+    seen.length = 0;
+    override = (s) => (s.method === 'POST' ? { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'busy' } } } : undefined);
+    expect(await sluice(['produce', '--topic', topic], { stdin: 'x\n' })).toMatchObject({ code: 1, stderr: 'sluice: UNAVAILABLE: busy\n' });
+    expect(seen.filter((s) => s.method === 'POST')).toHaveLength(1);
+  });
+
+  test('an unknown topic fails before reading stdin', async () => {
+    const result = await sluice(['produce', '--topic', 'missing'], { stdin: 'x\n' });
+    expect(result).toEqual({ code: 1, stdout: '', stderr: "sluice: TOPIC_NOT_FOUND: topic 'missing' does not exist\n" });
+  });
+});
+
+describe('sluice consume', () => {
+  async function seeded(): Promise<string> {
+    const topic = await withTopic(2);
+    await sluice(['produce', '--topic', topic, '--partition', '0', '--key-separator', ':'], { stdin: 'a:0-0\nb:0-1\n' });
+    await sluice(['produce', '--topic', topic, '--partition', '1', '--key-separator', ':'], { stdin: 'c:1-0\n' });
+    seen.length = 0;
+    return topic;
+  }
+
+  test('--from-beginning reads every partition; values one per line; the total on stderr', async () => {
+    const topic = await seeded();
+    const result = await sluice(['consume', '--topic', topic, '--from-beginning', '--max-messages', '3']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').filter(Boolean).sort()).toEqual(['0-0', '0-1', '1-0']);
+    expect(result.stderr).toBe('Processed a total of 3 messages\n');
+    expect(seen.filter((s) => s.path.endsWith('/records')).every((s) => s.query.get('waitMs') !== null)).toBe(true);
+  });
+
+  test('--print-key and --property print.* follow Kafka field order', async () => {
+    const topic = await seeded();
+    const keyed = await sluice(['consume', '--topic', topic, '--partition', '0', '--from-beginning', '--max-messages', '2', '--print-key']);
+    expect(keyed.stdout).toBe('a\t0-0\nb\t0-1\n');
+    const props = await sluice([
+      'consume', '--topic', topic, '--partition', '0', '--offset', '1', '--max-messages', '1',
+      '--property', 'print.key=true', '--property', 'print.offset=true', '--property', 'print.partition=true',
+      '--property', 'print.timestamp=true', '--property', 'key.separator= | ',
+    ]);
+    expect(props.stdout).toBe('CreateTime:1700000000001 | Partition:0 | Offset:1 | b | 0-1\n');
+  });
+
+  test('--json prints one object per line', async () => {
+    const topic = await seeded();
+    const result = await sluice(['consume', '--topic', topic, '--partition', '1', '--from-beginning', '--max-messages', '1', '--json']);
+    expect(JSON.parse(result.stdout)).toEqual({ topic, partition: 1, offset: 0, timestamp: 1_700_000_000_000, key: 'c', value: '1-0', headers: {} });
+  });
+
+  test('latest is the default start; --timeout-ms ends a quiet wait', async () => {
+    const topic = await seeded();
+    const started = Date.now();
+    const result = await sluice(['consume', '--topic', topic, '--timeout-ms', '200']);
+    expect(result).toEqual({ code: 0, stdout: '', stderr: 'Processed a total of 0 messages\n' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(seen.filter((s) => s.path.endsWith('/records')).map((s) => s.query.get('offset')).sort()).toContain('2');
+  });
+
+  test('Ctrl-C stops a consumer, which reports its total and exits 0', async () => {
+    const topic = await seeded();
+    const interrupt = new AbortController();
+    setTimeout(() => interrupt.abort(), 100);
+    const result = await sluice(['consume', '--topic', topic, '--from-beginning'], { signal: interrupt.signal });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('Processed a total of 3 messages\n');
+  });
+
+  test('an offset past the log end continues at the end (416 carries the bounds)', async () => {
+    const topic = await seeded();
+    const result = await sluice(['consume', '--topic', topic, '--partition', '0', '--offset', '9', '--timeout-ms', '100']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('sluice: partition 0: offset 9 is out of range, continuing at 2\nProcessed a total of 0 messages\n');
+  });
+
+  test('a partition the topic lacks is a usage error', async () => {
+    const topic = await seeded();
+    expect(await sluice(['consume', '--topic', topic, '--partition', '5'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `sluice: --partition 5 does not exist (topic '${topic}' has 2) (see 'sluice consume --help')\n`,
+    });
+  });
+});
