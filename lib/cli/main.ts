@@ -29,10 +29,22 @@ $SLUICE_ENDPOINT, else http://127.0.0.1:8790. Run 'sluice <command> --help' for 
 /** Exit codes: 0 done, 1 failed (the API's error or no answer), 2 usage, 130 interrupted. */
 export const exitCodes = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
+/** `sluice --bootstrap-server H topics list` works too: endpoint flags before the command move after it. */
+function endpointFlagsLast(argv: readonly string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length && /^--(endpoint|bootstrap-server)(=|$)/.test(argv[i]!)) {
+    const width = argv[i]!.includes('=') ? 1 : 2;
+    leading.push(...argv.slice(i, i + width));
+    i += width;
+  }
+  return [...argv.slice(i), ...leading];
+}
+
 /** Runs one CLI invocation (`argv` without node and the script) and returns its exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const out = new Output(io.stdout);
-  const [command, ...rest] = argv;
+  const [command, ...rest] = endpointFlagsLast(argv);
   try {
     switch (command) {
       case undefined:

@@ -1,0 +1,238 @@
+/**
+ * `sluice local` (what `npm start` runs): DynamoDB Local and the S3 emulator, the API
+ * behind a local HTTP server, data kept in a folder between runs. This is an edge: it
+ * reads process.env and owns SIGINT/SIGTERM while it runs.
+ *
+ * The usual AWS endpoint variables point it elsewhere: with AWS_ENDPOINT_URL_DYNAMODB
+ * (or AWS_ENDPOINT_URL) set, no DynamoDB Local is started and that endpoint is used with
+ * the SDK's default credentials; the same for S3 with AWS_ENDPOINT_URL_S3.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultApiConfig, defaultBucketName, defaultTableNames, type StorageConfig } from '../core/config.ts';
+import { createApi } from '../api/index.ts';
+import { createStorage, type Storage } from '../storage/index.ts';
+import { startDynamoDbLocal, startS3Emulator, type DynamoDbLocal, type Emulator } from './emulators.ts';
+import { serve, type RunningServer } from './server.ts';
+
+const usage = `Usage: sluice local [options]
+
+Runs Sluice on this machine: DynamoDB Local (needs Java 17+), an S3 emulator and the
+HTTP API. Data stays in the data folder between runs. Ctrl-C stops it.
+
+Options:
+  --port <n>            API port (default 8790)
+  --host <address>      API address (default 127.0.0.1)
+  --data-dir <path>     data folder (default .sluice)
+  --dynamodb-port <n>   DynamoDB Local port (default: a free one)
+  --s3-port <n>         S3 emulator port (default: a free one)
+  -h, --help            show this help
+
+Environment:
+  AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL
+                        use these endpoints (e.g. LocalStack) instead of starting emulators
+  AWS_REGION            region (default us-east-1)
+  JAVA_HOME             the Java to run DynamoDB Local with (default: java on PATH)
+`;
+
+/** s3rver knows only this key pair; DynamoDB Local takes any. */
+const emulatorCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+const defaultPort = 8790;
+const defaultHost = '127.0.0.1';
+
+interface LocalOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly dynamodbPort?: number;
+  readonly s3Port?: number;
+}
+
+/** Runs `sluice local` with the arguments after `local`; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  const fail = (line: string): void => void process.stderr.write(`sluice local: ${line}\n`);
+
+  let options: LocalOptions | 'help';
+  try {
+    options = parseOptions(argv, process.cwd());
+  } catch (error) {
+    // Node's parseArgs messages run on with advice about positionals: keep the first sentence.
+    const message = error instanceof Error ? (error.message.split('. ')[0] ?? error.message) : String(error);
+    fail(`${message} (see sluice local --help)`);
+    return 2;
+  }
+  if (options === 'help') {
+    out(usage);
+    return 0;
+  }
+  const env = process.env;
+
+  // First Ctrl-C or SIGTERM: stop in order. A second Ctrl-C: leave now (the emulators'
+  // exit hook still kills DynamoDB Local).
+  let stopRequested = false;
+  const aborter = new AbortController();
+  let requestStop = (): void => {};
+  const stopSignal = new Promise<void>((resolveStop) => (requestStop = resolveStop));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopRequested) {
+      fail('stopping now');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    stopRequested = true;
+    out('\nstopping… (Ctrl-C again to force)');
+    aborter.abort();
+    requestStop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let dynamodb: DynamoDbLocal | undefined;
+  let s3: Emulator | undefined;
+  let storage: Storage | undefined;
+  let server: RunningServer | undefined;
+  const shutdown = async (): Promise<void> => {
+    await server?.close();
+    storage?.destroy();
+    await Promise.all([dynamodb?.stop(), s3?.stop()]);
+  };
+
+  try {
+    if (!(await isBindable(options.host, options.port))) {
+      fail(`port ${options.port} on ${options.host} is already in use (another sluice local? choose one with --port)`);
+      return 1;
+    }
+    const dynamodbEndpoint = nonEmpty(env.AWS_ENDPOINT_URL_DYNAMODB) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+    const s3Endpoint = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+    const region = nonEmpty(env.AWS_REGION) ?? 'us-east-1';
+    const javaHome = nonEmpty(env.JAVA_HOME);
+    const java = javaHome && existsSync(join(javaHome, 'bin', 'java')) ? join(javaHome, 'bin', 'java') : 'java';
+    if (dynamodbEndpoint && options.dynamodbPort !== undefined) out(`note: --dynamodb-port is ignored, using ${dynamodbEndpoint}`);
+    if (s3Endpoint && options.s3Port !== undefined) out(`note: --s3-port is ignored, using ${s3Endpoint}`);
+
+    mkdirSync(options.dataDir, { recursive: true });
+    const dynamodbDir = join(options.dataDir, 'dynamodb');
+    const s3Dir = join(options.dataDir, 's3');
+    if (!dynamodbEndpoint) out('starting DynamoDB Local…');
+    if (!s3Endpoint) out('starting the S3 emulator…');
+    const [dynamodbStart, s3Start] = await Promise.allSettled([
+      dynamodbEndpoint ? undefined : startDynamoDbLocal({ dataDir: dynamodbDir, port: options.dynamodbPort, java, signal: aborter.signal }),
+      s3Endpoint ? undefined : startS3Emulator({ dataDir: s3Dir, port: options.s3Port }),
+    ]);
+    if (dynamodbStart.status === 'fulfilled') dynamodb = dynamodbStart.value;
+    if (s3Start.status === 'fulfilled') s3 = s3Start.value;
+    if (dynamodbStart.status === 'rejected') throw dynamodbStart.reason;
+    if (s3Start.status === 'rejected') throw s3Start.reason;
+    if (stopRequested) return 0;
+
+    const config: StorageConfig = {
+      region,
+      tables: { ...defaultTableNames },
+      bucket: defaultBucketName,
+      dynamodbEndpoint: dynamodb?.endpoint ?? dynamodbEndpoint,
+      s3Endpoint: s3?.endpoint ?? s3Endpoint,
+      // s3rver refuses any other key id; with no emulated S3, the SDK's default chain.
+      ...(s3 ? { credentials: emulatorCredentials } : {}),
+    };
+    if (s3 && dynamodbEndpoint) out(`note: ${dynamodbEndpoint} gets the S3 emulator's credentials (S3RVER)`);
+    out('creating tables and bucket…');
+    storage = createStorage(config);
+    await storage.ensureResources();
+    if (stopRequested) return 0;
+
+    server = await serve(createApi({ storage }), {
+      host: options.host,
+      port: options.port,
+      maxRequestBytes: defaultApiConfig.maxRequestBytes,
+    });
+
+    const shownDir = relative(process.cwd(), options.dataDir) || '.';
+    out('');
+    out(`Sluice is running at ${server.url}  (Ctrl-C to stop)`);
+    out(`  data      ${options.dataDir}`);
+    out(`  DynamoDB  ${config.dynamodbEndpoint}${dynamodb ? `  (DynamoDB Local, ${join(shownDir, 'dynamodb')})` : ''}`);
+    out(`  S3        ${config.s3Endpoint}${s3 ? `  (s3rver, ${join(shownDir, 's3')}, key S3RVER/S3RVER)` : ''}`);
+    out(`  region    ${region}; tables ${config.tables.topics}, ${config.tables.log}; bucket ${config.bucket}`);
+    if (server.url !== `http://${defaultHost}:${defaultPort}`) out(`  for the CLI: export SLUICE_ENDPOINT=${server.url}`);
+
+    const died = dynamodb?.exited.then(() => 'died' as const) ?? new Promise<never>(() => {});
+    const outcome = await Promise.race([stopSignal.then(() => 'stop' as const), died]);
+    if (outcome === 'died') {
+      fail('DynamoDB Local exited unexpectedly; stopping');
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    if (stopRequested) return 0;
+    fail(describeStartError(error, options));
+    return 1;
+  } finally {
+    await shutdown().catch((error: unknown) => fail(`while stopping: ${firstLine(error)}`));
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (stopRequested) out('stopped');
+  }
+}
+
+function parseOptions(argv: string[], cwd: string): LocalOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'dynamodb-port': { type: 'string' },
+      's3-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const host = values.host ?? defaultHost;
+  if (host === '') throw new Error('--host needs an address');
+  return {
+    port: values.port === undefined ? defaultPort : parsePort('--port', values.port),
+    host,
+    dataDir: resolve(cwd, values['data-dir'] ?? '.sluice'),
+    ...(values['dynamodb-port'] !== undefined ? { dynamodbPort: parsePort('--dynamodb-port', values['dynamodb-port']) } : {}),
+    ...(values['s3-port'] !== undefined ? { s3Port: parsePort('--s3-port', values['s3-port']) } : {}),
+  };
+}
+
+function parsePort(flag: string, text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) throw new Error(`${flag} must be a port number (0-65535), not '${text}'`);
+  return port;
+}
+
+function describeStartError(error: unknown, options: LocalOptions): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return `port ${options.port} on ${options.host} is already in use (another sluice local? choose one with --port)`;
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on ${options.host}: no such local address`;
+  if (code === 'EACCES') return `cannot use ${options.dataDir} or port ${options.port}: permission denied`;
+  return firstLine(error);
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message || error.name : String(error);
+  return text.split('\n')[0] ?? text;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** Whether `host:port` can be listened on: checked before the slow emulator start. */
+function isBindable(host: string, port: number): Promise<boolean> {
+  if (port === 0) return Promise.resolve(true);
+  return new Promise((resolveProbe) => {
+    const probe = createNetServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => resolveProbe(error.code !== 'EADDRINUSE'));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolveProbe(true)));
+  });
+}
