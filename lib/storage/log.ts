@@ -39,9 +39,11 @@ export interface LogOptions {
   readonly maxAppendAttempts: number;
   /** How long a container trusts its cached log start offset. */
   readonly logStartCacheMs: number;
+  /** How old a high watermark a fetch that stops short of the log end may answer. */
+  readonly hwCacheMs: number;
 }
 
-export const defaultLogOptions: LogOptions = { inlineBatchBytes: 350 * 1024, maxAppendAttempts: 20, logStartCacheMs: 30_000 };
+export const defaultLogOptions: LogOptions = { inlineBatchBytes: 350 * 1024, maxAppendAttempts: 20, logStartCacheMs: 30_000, hwCacheMs: 1_000 };
 
 export interface AppendResult {
   readonly baseOffset: number;
@@ -68,6 +70,17 @@ export interface PartitionBounds {
   readonly highWatermark: number;
 }
 
+/** What a container last learned of a partition. */
+interface PartitionView {
+  /** Where the last batch it read or wrote ends: fetches there skip the containing-batch read. */
+  readonly batchEnd: number;
+  /** That batch's record count and bytes, to size the next scan's pages. */
+  readonly count: number;
+  readonly size: number;
+  readonly highWatermark: number;
+  readonly seenAt: number;
+}
+
 interface TailItem {
   readonly offset: number;
   readonly count: number;
@@ -85,8 +98,8 @@ export class LogStore {
   /** Next offset per partition, as this container last saw it: a warm append is one put. */
   private readonly nextOffsets = new Map<string, number>();
   private readonly logStarts = new Map<string, { offset: number; at: number }>();
-  /** Where the last batch this container read or wrote ends, per partition. */
-  private readonly batchEnds = new Map<string, number>();
+  /** What this container last learned of each partition from its own reads and appends. */
+  private readonly views = new Map<string, PartitionView>();
   /** Appends to one partition from one container run one after another, never racing each other. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly appended = new EventEmitter().setMaxListeners(0);
@@ -153,13 +166,13 @@ export class LogStore {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return this.appendedAt(pk, offset, count);
+        return this.appendedAt(pk, offset, count, batch.length);
       } catch (err) {
         lastError = err;
         if (err instanceof ConditionalCheckFailedException) {
           const winner = err.Item ? toTailItem(err.Item) : undefined;
           // Our own earlier try landed and its reply was lost.
-          if (winner?.writer === appendId) return this.appendedAt(pk, offset, count);
+          if (winner?.writer === appendId) return this.appendedAt(pk, offset, count, batch.length);
           conflictsInRow++;
           if (this.usage) this.usage.appendConflicts++;
           if (conflictsInRow === 1 && winner) {
@@ -184,9 +197,9 @@ export class LogStore {
     throw new UnavailableError('append did not complete; it may or may not have landed', { cause: lastError });
   }
 
-  private appendedAt(pk: string, offset: number, count: number): AppendResult {
+  private appendedAt(pk: string, offset: number, count: number, size: number): AppendResult {
     this.nextOffsets.set(pk, offset + count);
-    this.batchEnds.set(pk, offset + count);
+    this.saw(pk, { offset, count, size }, offset + count);
     this.appended.emit(pk);
     return { baseOffset: offset, count };
   }
@@ -199,6 +212,7 @@ export class LogStore {
   private async boundsOf(pk: string): Promise<PartitionBounds> {
     const [last] = await this.query({ pk, forward: false, limit: 1 });
     const highWatermark = last ? last.offset + last.count : 0;
+    if (last) this.saw(pk, last, highWatermark);
     return { logStartOffset: await this.logStartOffset(pk, highWatermark), highWatermark };
   }
 
@@ -225,7 +239,8 @@ export class LogStore {
     // At a batch boundary this container has seen (where its last fetch or append
     // ended) no item starts before the offset, so the read of the batch containing it,
     // which costs that whole item, is skipped: a caught-up long poll costs one small query.
-    const atBoundary = this.batchEnds.get(pk) === offset;
+    const view = this.views.get(pk);
+    const atBoundary = view?.batchEnd === offset;
     let previousEnd = atBoundary ? offset : 0;
     if (!atBoundary) {
       const [containing] = await this.query({ pk, forward: false, limit: 1, atMost: offset });
@@ -236,12 +251,22 @@ export class LogStore {
       }
     }
     const enough = () => items.length > 0 && (bytes >= limits.maxBytes || recordsFrom(items, offset) >= limits.maxRecords);
+    // A Query bills every item it reads, so pages hold only as many items as the fetch
+    // still needs, judged by the last batches seen here (one item when nothing is known).
+    const pageSize = () => {
+      const sample = items.at(-1) ?? view;
+      if (!sample) return 1;
+      const recordsLeft = limits.maxRecords - recordsFrom(items, offset);
+      const bytesLeft = limits.maxBytes - bytes;
+      const needed = Math.min(Math.ceil(recordsLeft / sample.count), Math.ceil(bytesLeft / Math.max(1, sample.size)));
+      return Math.min(100, Math.max(1, needed));
+    };
     let reachedEnd = !enough();
     if (reachedEnd) {
-      for await (const item of this.scanForward(pk, atBoundary ? offset : offset + 1, 25)) {
+      for await (const item of this.scanForward(pk, atBoundary ? offset : offset + 1, pageSize)) {
         if (atBoundary && items.length === 0 && item.offset !== offset) {
           // The hint is stale (the log moved under it): take the long way once.
-          this.batchEnds.delete(pk);
+          this.views.delete(pk);
           return this.readOnce(pk, offset, limits);
         }
         items.push(item);
@@ -253,8 +278,18 @@ export class LogStore {
       }
     }
     const last = items.at(-1);
-    if (last) this.batchEnds.set(pk, last.offset + last.count);
-    const highWatermark = reachedEnd ? (last ? last.offset + last.count : previousEnd) : (await this.boundsOf(pk)).highWatermark;
+    const lastEnd = last ? last.offset + last.count : previousEnd;
+    let highWatermark: number;
+    if (reachedEnd) {
+      highWatermark = lastEnd;
+    } else {
+      // Not at the end: a high watermark seen here within hwCacheMs is good enough for
+      // lag, and spares a read of the partition's whole last item on every fetch.
+      const known = this.views.get(pk);
+      const fresh = known && Date.now() - known.seenAt < this.options.hwCacheMs && known.highWatermark >= lastEnd;
+      highWatermark = fresh ? known.highWatermark : (await this.boundsOf(pk)).highWatermark;
+    }
+    if (last) this.saw(pk, last, reachedEnd ? highWatermark : undefined);
     const logStartOffset = await this.logStartOffset(pk, highWatermark, offset);
     if (offset < logStartOffset || offset > highWatermark) {
       throw new OffsetOutOfRangeError(offset, logStartOffset, highWatermark);
@@ -276,12 +311,27 @@ export class LogStore {
    */
   async offsetForTimestamp(topicId: string, partition: number, timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
     const pk = partitionKey(topicId, partition);
-    for await (const item of this.scanForward(pk, 0, 100)) {
+    for await (const item of this.scanForward(pk, 0, () => 10)) {
       if (item.maxTimestamp < timestamp) continue;
       const match = (await this.recordsOf(pk, item)).find((r) => r.timestamp >= timestamp);
       if (match) return { offset: match.offset, timestamp: match.timestamp };
     }
     return null;
+  }
+
+  /** Records a batch this container read or wrote, and the high watermark if storage just told it. */
+  private saw(pk: string, batch: Pick<TailItem, 'offset' | 'count' | 'size'>, learnedHighWatermark?: number): void {
+    const known = this.views.get(pk);
+    // Only a value read from storage (or an append) refreshes the clock, and a known
+    // end never moves backwards: another container may have appended since.
+    const learned = learnedHighWatermark !== undefined && (!known || learnedHighWatermark >= known.highWatermark);
+    this.views.set(pk, {
+      batchEnd: batch.offset + batch.count,
+      count: batch.count,
+      size: batch.size,
+      highWatermark: learned ? learnedHighWatermark : (known?.highWatermark ?? 0),
+      seenAt: learned ? Date.now() : (known?.seenAt ?? 0),
+    });
   }
 
   /** Resolves on an append to `pk` in this process, after `ms`, or on abort. */
@@ -330,11 +380,11 @@ export class LogStore {
     return records;
   }
 
-  private async *scanForward(pk: string, from: number, pageSize: number): AsyncGenerator<TailItem> {
+  private async *scanForward(pk: string, from: number, pageSize: () => number): AsyncGenerator<TailItem> {
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.dynamodb.send(
-        new QueryCommand(queryInput(this.table, { pk, forward: true, limit: pageSize, atLeast: from }, start)),
+        new QueryCommand(queryInput(this.table, { pk, forward: true, limit: pageSize(), atLeast: from }, start)),
       );
       for (const item of page.Items ?? []) yield toTailItem(item);
       start = page.LastEvaluatedKey;

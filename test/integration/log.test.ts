@@ -200,6 +200,23 @@ describe('partition log', () => {
     fresh.destroy();
   });
 
+  it('a fetch reads only the batches it answers, not a whole page of them', async () => {
+    const topic = await newTopic();
+    const batch = Array.from({ length: 100 }, (_, i) => `v${i}-${'x'.repeat(190)}`);
+    for (let i = 0; i < 6; i++) await storage.log.append(topic.topicId, 0, records(...batch));
+    const fresh = sameTables(storage.config);
+    const limits = { maxRecords: 100, maxBytes: 1 << 20 };
+    await fresh.log.read(topic.topicId, 0, 0, limits);
+    // Each item is about 20 KB: 5 units to read strongly. Reading the next 100 records
+    // should read one item (and nothing for the high watermark, seen a moment ago).
+    const before = fresh.usage.readUnits;
+    const next = await fresh.log.read(topic.topicId, 0, 100, limits);
+    expect(next.records).toHaveLength(100);
+    expect(next.highWatermark).toBe(600);
+    expect(fresh.usage.readUnits - before).toBeLessThanOrEqual(6);
+    fresh.destroy();
+  });
+
   it('reports the capacity units each write consumed', async () => {
     const topic = await newTopic();
     const before = storage.usage.writeUnits;
