@@ -18,16 +18,23 @@ export function emptyResponse(status = 204): ApiResponse {
  */
 export function errorResponse(error: unknown, requestId: string, log: (line: string) => void = console.error): ApiResponse {
   if (error instanceof SluiceError && error.status < 500) {
-    return jsonResponse(error.status, { error: { code: error.code, message: error.message, ...error.details } });
+    return {
+      status: error.status,
+      headers: { ...jsonHeaders, ...retryAfter(error) },
+      body: JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } }),
+    };
   }
   const shown = error instanceof SluiceError ? error : new InternalError('internal error');
   log(JSON.stringify({ level: 'error', requestId, error: describe(error) }));
-  const retry: Record<string, string> = shown.retriable ? { 'retry-after': '1' } : {};
   return {
     status: shown.status,
-    headers: { ...jsonHeaders, ...retry },
+    headers: { ...jsonHeaders, ...retryAfter(shown) },
     body: JSON.stringify({ error: { code: shown.code, message: `${shown.message} (request ${requestId})`, requestId } }),
   };
+}
+
+function retryAfter(error: SluiceError): Record<string, string> {
+  return error.retriable ? { 'retry-after': '1' } : {};
 }
 
 function describe(error: unknown): unknown {

@@ -2,9 +2,18 @@
 import { DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../core/config.ts';
+import { ThrottledError } from '../core/errors.ts';
 
 const readCommands = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand']);
 const writeCommands = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+const throttleErrors = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'SlowDown']);
+
+/** Throttling that outlasted the SDK's own retries, as the typed, retriable 429. */
+function translateThrottle(service: string, error: unknown): unknown {
+  const name = (error as Error | undefined)?.name ?? '';
+  if (!throttleErrors.has(name)) return error;
+  return new ThrottledError(`${service} is throttling requests (${name}); retry later`, { cause: error });
+}
 
 /**
  * DynamoDB capacity units (from ReturnConsumedCapacity, which every call asks for) and S3
@@ -44,9 +53,12 @@ export function createClients(config: StorageConfig, meter: UsageMeter): AwsClie
   dynamodb.middlewareStack.add(
     (next, context) => async (args) => {
       const command = context.commandName ?? '';
-      if (!readCommands.has(command) && !writeCommands.has(command)) return next(args);
-      (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity ??= 'TOTAL';
-      const result = await next(args);
+      const metered = readCommands.has(command) || writeCommands.has(command);
+      if (metered) (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity ??= 'TOTAL';
+      const result = await next(args).catch((error: unknown) => {
+        throw translateThrottle('DynamoDB', error);
+      });
+      if (!metered) return result;
       meter.addCapacity(command, (result.output as { ConsumedCapacity?: ConsumedCapacity }).ConsumedCapacity);
       return result;
     },
@@ -62,7 +74,9 @@ export function createClients(config: StorageConfig, meter: UsageMeter): AwsClie
   s3.middlewareStack.add(
     (next, context) => async (args) => {
       meter.addS3Request(context.commandName ?? '');
-      return next(args);
+      return next(args).catch((error: unknown) => {
+        throw translateThrottle('S3', error);
+      });
     },
     { step: 'initialize', name: 'sluiceUsageMeter' },
   );

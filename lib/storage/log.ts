@@ -91,7 +91,6 @@ interface TailItem {
   readonly size: number;
 }
 
-const throttleErrors = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
 const definiteErrors = new Set(['ValidationException', 'ResourceNotFoundException', 'AccessDeniedException']);
 
 export class LogStore {
@@ -191,9 +190,7 @@ export class LogStore {
         await backoff(attempt);
       }
     }
-    if (throttleErrors.has((lastError as Error | undefined)?.name ?? '')) {
-      throw new ThrottledError('the partition is taking more writes than DynamoDB allows; retry later', { cause: lastError });
-    }
+    if (lastError instanceof ThrottledError) throw lastError;
     throw new UnavailableError('append did not complete; it may or may not have landed', { cause: lastError });
   }
 

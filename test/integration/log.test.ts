@@ -29,6 +29,25 @@ function loseNextPutReplies(storage: Storage, count: number, errorName: string):
   return () => lost;
 }
 
+/** Throttles the next `count` calls of `command` before they reach DynamoDB. */
+function throttleNext(storage: Storage, command: string, count: number): () => number {
+  let throttled = 0;
+  storage.clients.dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === command && throttled < count) {
+        throttled++;
+        throw Object.assign(new Error('Rate exceeded (injected)'), {
+          name: 'ProvisionedThroughputExceededException',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+      return next(args);
+    },
+    { step: 'deserialize', name: `throttle-${Math.random()}` },
+  );
+  return () => throttled;
+}
+
 async function itemCount(storage: Storage, topicId: string, partition: number): Promise<number> {
   const page = await storage.clients.dynamodb.send(
     new QueryCommand({
@@ -77,6 +96,31 @@ describe('partition log', () => {
     expect(lost()).toBe(1);
     expect(result.baseOffset).toBe(1);
     expect(await readAll(storage, topic.topicId, 0)).toEqual(['0:first', '1:second']);
+    other.destroy();
+  });
+
+  it("an append throttled past the SDK's own retries is retried by the log and lands once", async () => {
+    const other = sameTables(storage.config);
+    const topic = await newTopic();
+    // The SDK tries each call 3 times: 4 throttles make the first call fail as a whole.
+    const throttled = throttleNext(other, 'PutItemCommand', 4);
+    const result = await other.log.append(topic.topicId, 0, records('p', 'q'));
+    expect(throttled()).toBe(4);
+    expect(result.baseOffset).toBe(0);
+    expect(await readAll(storage, topic.topicId, 0)).toEqual(['0:p', '1:q']);
+    expect(await itemCount(storage, topic.topicId, 0)).toBe(1);
+    other.destroy();
+  });
+
+  it('throttling that outlasts the retries is a retriable 429 THROTTLED, not a 500', async () => {
+    const other = sameTables(storage.config);
+    const topic = await newTopic();
+    throttleNext(other, 'GetItemCommand', 1_000);
+    const api = createApi({ storage: other, log: () => {} });
+    const res = await call(api, 'GET', `/v1/topics/${topic.name}`);
+    expect(res.status).toBe(429);
+    expect(res.body.error.code).toBe('THROTTLED');
+    expect(res.headers['retry-after']).toBe('1');
     other.destroy();
   });
 

@@ -43,6 +43,7 @@ export interface CallOptions {
 
 export interface CallResult {
   readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly body: any;
 }
@@ -65,7 +66,7 @@ export async function call(api: Api, method: string, path: string, options: Call
     ...(options.signal ? { signal: options.signal } : {}),
   };
   const response = await api(request);
-  return { status: response.status, body: response.body ? JSON.parse(response.body) : undefined };
+  return { status: response.status, headers: response.headers, body: response.body ? JSON.parse(response.body) : undefined };
 }
 
 export { createApi };
