@@ -3,6 +3,7 @@ import type { ApiConfig } from '../core/config.ts';
 import { InvalidRequestError, MethodNotAllowedError, RouteNotFoundError } from '../core/errors.ts';
 import { validateTopicName } from '../core/topic-config.ts';
 import type { Storage } from '../storage/index.ts';
+import { runJobsRoute } from './jobs.ts';
 import { fetchRecords, offsetForTime, produce } from './records.ts';
 import { alterTopic, createTopic, deleteTopic, describeTopic, listTopics } from './topics.ts';
 import type { ApiRequest, ApiResponse } from './types.ts';
@@ -37,6 +38,7 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/v1/topics/{topic}/records', group: 'produce', handler: produce },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', group: 'fetch', handler: fetchRecords },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', group: 'fetch', handler: offsetForTime },
+  { method: 'POST', path: '/v1/jobs/run', group: 'admin', handler: runJobsRoute },
 ];
 
 /** The route for a request and its path parameters, or 404 / 405. */

@@ -3,6 +3,7 @@
  * local runner): dispatch, and the one place where failures become an exit code and
  * one line on stderr.
  */
+import { jobsCommand } from './jobs.ts';
 import { ConnectionError } from '../client/client.ts';
 import { SluiceError } from '../core/errors.ts';
 import { consumeCommand } from './consume.ts';
@@ -21,6 +22,7 @@ Commands:
                              manage topics, like kafka-topics
   produce --topic T          send stdin lines as records, like kafka-console-producer
   consume --topic T          print records, like kafka-console-consumer
+  jobs run [--topic T]       seal, apply retention and compact now (normally on a schedule)
 
 Every command takes --endpoint URL (alias --bootstrap-server); the default is
 $SLUICE_ENDPOINT, else http://127.0.0.1:8790. Run 'sluice <command> --help' for more.
@@ -61,6 +63,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await produceCommand(rest, io, out);
       case 'consume':
         return await consumeCommand(rest, io, out);
+      case 'jobs':
+        return await jobsCommand(rest, io, out);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }

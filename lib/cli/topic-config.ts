@@ -15,6 +15,7 @@ const kafkaNames: Readonly<Record<ConfigKey, string>> = {
   maxMessageBytes: 'max.message.bytes',
   segmentBytes: 'segment.bytes',
   segmentMs: 'segment.ms',
+  deleteRetentionMs: 'delete.retention.ms',
 };
 
 const apiKeys = Object.keys(kafkaNames) as ConfigKey[];

@@ -18,7 +18,8 @@ export const topicsHelp = `Usage: sluice topics <create|list|describe|alter|dele
   delete    --topic T [--if-exists]
 
 Config keys (Kafka or API spelling): cleanup.policy (delete|compact), retention.ms,
-retention.bytes, max.message.bytes, segment.bytes, segment.ms.
+retention.bytes, max.message.bytes, segment.bytes, segment.ms,
+delete.retention.ms.
 Run 'sluice topics <command> --help' for one command's options.
 `;
 

@@ -3,6 +3,7 @@
  * arrive as the server's typed errors (`RemoteError` with its code) or as a
  * `ConnectionError` when no answer came back.
  */
+import type { JobReport } from '../core/job-report.ts';
 import { ConfigError, ConnectionError, errorFromResponse, InvalidResponseError, SluiceError } from '../core/errors.ts';
 import { backoffDelay, defaultRetryPolicy, parseRetryAfter, sleep, type RetryPolicy } from './retry.ts';
 import type {
@@ -122,6 +123,11 @@ export class SluiceClient {
       signal: options.signal,
       extraTimeoutMs: request.waitMs ?? 0,
     });
+  }
+
+  /** Runs sealing, retention, compaction and purges once (all topics, or one) and reports what it did. */
+  runJobs(request: { topic?: string } = {}, options: CallOptions = {}): Promise<JobReport> {
+    return this.call({ method: 'POST', path: '/v1/jobs/run', body: request, signal: options.signal });
   }
 
   /** The earliest or latest offset, or the first offset at or after a timestamp (ms). */

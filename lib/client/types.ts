@@ -16,6 +16,7 @@ export interface TopicConfig {
   readonly maxMessageBytes?: number;
   readonly segmentBytes?: number;
   readonly segmentMs?: number;
+  readonly deleteRetentionMs?: number;
 }
 
 /** Body of `POST /v1/topics`. */

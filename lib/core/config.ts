@@ -4,10 +4,14 @@
  */
 import { ConfigError } from './errors.ts';
 
+/** The tables Sluice keeps, by role; their definitions are in lib/storage/tables.ts. */
+export const tableRoles = ['topics', 'log', 'partitions', 'segments'] as const;
+export type TableRole = (typeof tableRoles)[number];
+
 /** Where storage lives: table names, bucket and (for emulators) endpoints. */
 export interface StorageConfig {
   readonly region: string;
-  readonly tables: { readonly topics: string; readonly log: string };
+  readonly tables: Readonly<Record<TableRole, string>>;
   readonly bucket: string;
   /** Set for DynamoDB Local or LocalStack; unset on AWS. */
   readonly dynamodbEndpoint?: string;
@@ -26,26 +30,31 @@ export interface ApiConfig {
 
 export const defaultApiConfig: ApiConfig = { maxRequestBytes: 6 * 1024 * 1024, maxWaitMs: 20_000 };
 
-export const defaultTableNames = { topics: 'sluice-topics', log: 'sluice-log' } as const;
+/** Table names with a common prefix, e.g. `sluice-topics`, `sluice-log`. */
+export function tableNamesWithPrefix(prefix: string): Record<TableRole, string> {
+  return Object.fromEntries(tableRoles.map((role) => [role, `${prefix}${role}`])) as Record<TableRole, string>;
+}
+
+export const defaultTableNames = tableNamesWithPrefix('sluice-');
 export const defaultBucketName = 'sluice-data';
 
 /** The env variables a Lambda function reads, all named here so a typo is refused. */
-const envKeys = ['SLUICE_TOPICS_TABLE', 'SLUICE_LOG_TABLE', 'SLUICE_BUCKET'] as const;
+const tableEnvKey = (role: TableRole) => `SLUICE_${role.toUpperCase()}_TABLE`;
+const envKeys = [...tableRoles.map(tableEnvKey), 'SLUICE_BUCKET'];
 
 /** Reads the storage configuration of a Lambda function from its environment. */
 export function storageConfigFromEnv(env: Readonly<Record<string, string | undefined>>): StorageConfig {
   const unknown = Object.keys(env).filter(
-    (k) => k.startsWith('SLUICE_') && !(envKeys as readonly string[]).includes(k),
+    (k) => k.startsWith('SLUICE_') && !envKeys.includes(k),
   );
   if (unknown.length > 0) throw new ConfigError(`unknown configuration variable(s): ${unknown.join(', ')}`);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new ConfigError('AWS_REGION is not set');
   return {
     region,
-    tables: {
-      topics: env.SLUICE_TOPICS_TABLE ?? defaultTableNames.topics,
-      log: env.SLUICE_LOG_TABLE ?? defaultTableNames.log,
-    },
+    tables: Object.fromEntries(
+      tableRoles.map((role) => [role, env[tableEnvKey(role)] ?? defaultTableNames[role]]),
+    ) as Record<TableRole, string>,
     bucket: env.SLUICE_BUCKET ?? defaultBucketName,
   };
 }

@@ -13,6 +13,8 @@ export interface TopicConfig {
   readonly segmentBytes: number;
   /** ...or at this age (Kafka's segment.ms). */
   readonly segmentMs: number;
+  /** How long compaction keeps a tombstone before dropping it (Kafka's delete.retention.ms). */
+  readonly deleteRetentionMs: number;
 }
 
 export const defaultTopicConfig: TopicConfig = {
@@ -22,6 +24,7 @@ export const defaultTopicConfig: TopicConfig = {
   maxMessageBytes: 1024 * 1024,
   segmentBytes: 64 * 1024 * 1024,
   segmentMs: 10 * 60 * 1000,
+  deleteRetentionMs: 24 * 3600 * 1000,
 };
 
 /** The most partitions a topic may have: each is a DynamoDB partition key of its own. */
@@ -69,6 +72,7 @@ const rules: Record<keyof TopicConfig, Rule> = {
   maxMessageBytes: integer(64, MAX_MESSAGE_BYTES_LIMIT, false),
   segmentBytes: integer(1024 * 1024, 1024 * 1024 * 1024, false),
   segmentMs: integer(1000, Number.MAX_SAFE_INTEGER, false),
+  deleteRetentionMs: integer(0, Number.MAX_SAFE_INTEGER, false),
 };
 
 /**

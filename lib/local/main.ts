@@ -13,6 +13,8 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultApiConfig, defaultBucketName, defaultTableNames, type StorageConfig } from '../core/config.ts';
 import { createApi } from '../api/index.ts';
+import { summarizeJobs } from '../core/job-report.ts';
+import { runJobs } from '../jobs/run.ts';
 import { createStorage, type Storage } from '../storage/index.ts';
 import { startDynamoDbLocal, startS3Emulator, type DynamoDbLocal, type Emulator } from './emulators.ts';
 import { serve, type RunningServer } from './server.ts';
@@ -28,6 +30,7 @@ Options:
   --data-dir <path>     data folder (default .sluice)
   --dynamodb-port <n>   DynamoDB Local port (default: a free one)
   --s3-port <n>         S3 emulator port (default: a free one)
+  --jobs-interval-ms <n> run sealing, retention and compaction this often (default 60000; 0: never)
   -h, --help            show this help
 
 Environment:
@@ -48,6 +51,7 @@ interface LocalOptions {
   readonly dataDir: string;
   readonly dynamodbPort?: number;
   readonly s3Port?: number;
+  readonly jobsIntervalMs: number;
 }
 
 /** Runs `sluice local` with the arguments after `local`; resolves to the exit code. */
@@ -93,8 +97,12 @@ export async function main(argv: string[]): Promise<number> {
   let s3: Emulator | undefined;
   let storage: Storage | undefined;
   let server: RunningServer | undefined;
+  let jobsTimer: NodeJS.Timeout | undefined;
+  let jobsRunning: Promise<void> = Promise.resolve();
   const shutdown = async (): Promise<void> => {
+    clearInterval(jobsTimer);
     await server?.close();
+    await jobsRunning;
     storage?.destroy();
     await Promise.all([dynamodb?.stop(), s3?.stop()]);
   };
@@ -157,6 +165,24 @@ export async function main(argv: string[]): Promise<number> {
     out(`  region    ${region}; tables ${config.tables.topics}, ${config.tables.log}; bucket ${config.bucket}`);
     if (server.url !== `http://${defaultHost}:${defaultPort}`) out(`  for the CLI: export SLUICE_ENDPOINT=${server.url}`);
 
+    if (options.jobsIntervalMs > 0) {
+      const jobsStorage = storage;
+      let busy = false;
+      jobsTimer = setInterval(() => {
+        if (busy) return; // the last run is still going: skip this tick
+        busy = true;
+        jobsRunning = runJobs(jobsStorage)
+          .then((report) => {
+            const s = summarizeJobs(report);
+            if (s.segmentsSealed || s.segmentsDeleted || s.recordsCompacted || s.garbageDeleted || s.purgedTopics.length) {
+              out(`jobs: ${JSON.stringify(s)}`);
+            }
+          })
+          .catch((error: unknown) => fail(`jobs: ${firstLine(error)}`))
+          .finally(() => (busy = false));
+      }, options.jobsIntervalMs);
+    }
+
     const died = dynamodb?.exited.then(() => 'died' as const) ?? new Promise<never>(() => {});
     const outcome = await Promise.race([stopSignal.then(() => 'stop' as const), died]);
     if (outcome === 'died') {
@@ -187,6 +213,7 @@ function parseOptions(argv: string[], cwd: string): LocalOptions | 'help' {
       'data-dir': { type: 'string' },
       'dynamodb-port': { type: 'string' },
       's3-port': { type: 'string' },
+      'jobs-interval-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -199,7 +226,13 @@ function parseOptions(argv: string[], cwd: string): LocalOptions | 'help' {
     dataDir: resolve(cwd, values['data-dir'] ?? '.sluice'),
     ...(values['dynamodb-port'] !== undefined ? { dynamodbPort: parsePort('--dynamodb-port', values['dynamodb-port']) } : {}),
     ...(values['s3-port'] !== undefined ? { s3Port: parsePort('--s3-port', values['s3-port']) } : {}),
+    jobsIntervalMs: parseInterval(values['jobs-interval-ms'] ?? '60000'),
   };
+}
+
+function parseInterval(text: string): number {
+  if (!/^\d{1,10}$/.test(text)) throw new Error(`--jobs-interval-ms must be a number of milliseconds, not '${text}'`);
+  return Number(text);
 }
 
 function parsePort(flag: string, text: string): number {

@@ -23,6 +23,8 @@ export class UsageMeter {
   readUnits = 0;
   writeUnits = 0;
   s3Requests: Record<string, number> = {};
+  /** Bytes read from segment objects by ranged GETs. */
+  s3BytesRead = 0;
   /** Conditional puts that met another writer's item (each still costs write units). */
   appendConflicts = 0;
 

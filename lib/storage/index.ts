@@ -7,10 +7,13 @@ import {
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import type { StorageConfig } from '../core/config.ts';
+import { tableRoles, type StorageConfig } from '../core/config.ts';
 import { createClients, UsageMeter, type AwsClients } from './clients.ts';
 import { defaultLogOptions, LogStore, type LogOptions } from './log.ts';
-import { tableDefinitions, type TableDefinition, type TableName } from './tables.ts';
+import { tableDefinitions, type TableDefinition } from './tables.ts';
+import { PartitionStore } from './partitions.ts';
+import { SegmentStore } from './segments.ts';
+import { TailStore } from './tail.ts';
 import { TopicStore } from './topics.ts';
 
 export interface StorageOptions {
@@ -24,6 +27,9 @@ export interface Storage {
   readonly clients: AwsClients;
   readonly topics: TopicStore;
   readonly log: LogStore;
+  readonly tail: TailStore;
+  readonly segments: SegmentStore;
+  readonly partitions: PartitionStore;
   /** Capacity units and S3 requests this instance has used. */
   readonly usage: UsageMeter;
   /** Creates the tables and bucket where missing (local runner and tests; CDK does it on AWS). */
@@ -34,12 +40,18 @@ export interface Storage {
 export function createStorage(config: StorageConfig, options: StorageOptions = {}): Storage {
   const usage = new UsageMeter();
   const clients = createClients(config, usage);
+  const tail = new TailStore(clients.dynamodb, clients.s3, config.tables.log, config.bucket);
+  const segments = new SegmentStore(clients.dynamodb, clients.s3, config.tables.segments, config.bucket, usage);
+  const partitions = new PartitionStore(clients.dynamodb, config.tables.partitions);
   return {
     config,
     clients,
     usage,
     topics: new TopicStore(clients.dynamodb, config.tables.topics, options.topicCacheMs),
-    log: new LogStore(clients.dynamodb, clients.s3, config.tables.log, config.bucket, { ...defaultLogOptions, ...options.log }, usage),
+    log: new LogStore(clients.dynamodb, clients.s3, tail, segments, partitions, config.bucket, usage, { ...defaultLogOptions, ...options.log }),
+    tail,
+    segments,
+    partitions,
     ensureResources: () => ensureResources(config, clients),
     destroy: () => {
       clients.dynamodb.destroy();
@@ -50,9 +62,7 @@ export function createStorage(config: StorageConfig, options: StorageOptions = {
 
 async function ensureResources(config: StorageConfig, clients: AwsClients): Promise<void> {
   await Promise.all([
-    ...(Object.keys(tableDefinitions) as TableName[]).map((name) =>
-      ensureTable(clients, config.tables[name], tableDefinitions[name]),
-    ),
+    ...tableRoles.map((role) => ensureTable(clients, config.tables[role], tableDefinitions[role])),
     ensureBucket(clients, config.bucket),
   ]);
 }

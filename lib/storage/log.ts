@@ -1,7 +1,7 @@
 /**
- * The partition log's hot tail in DynamoDB: one item per appended batch, keyed
+ * A partition's log: the hot tail in DynamoDB (one item per appended batch, keyed
  * (`topicId#partition`, baseOffset), appended with a conditional put so that two writers
- * racing for one offset cannot both win.
+ * racing for one offset cannot both win) and, below it, sealed segments in S3.
  *
  *   writer A  put(o=10, id=A) ─────────────── ok ─────────────────▶ offsets 10..14
  *   writer B  put(o=10, id=B) ── conflict, ALL_OLD says A has 5 ──▶ put(o=15, id=B) ok
@@ -9,41 +9,51 @@
  *
  * The last line is why every item carries its append's id: without it, a lost reply
  * would turn into a second copy of the batch.
+ *
+ * Sealing deletes tail items, and a deleted item no longer guards its offset. So a
+ * container trusts its cached next offset for offsetCacheMs only, and the sealer takes
+ * only items older than sealMinAgeMs, which is longer than that plus a request's life:
+ *
+ *   container A  learns next=X ──(cache, ≤ 10 s)── put(X) (≤ 30 s later, with retries)
+ *   container B       put(X) ok ───────────────── sealed and deleted ≥ 120 s after its put
+ *
+ * A's put at X therefore always meets B's item, never an empty key.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import {
-  ConditionalCheckFailedException,
-  PutItemCommand,
-  QueryCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-  type QueryCommandInput,
-} from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  decodeBatch,
-  encodeBatch,
-  setBaseOffset,
-  type RecordInput,
-  type StoredRecord,
-} from '../core/codec/record-batch.ts';
-import { CorruptRecordError, OffsetOutOfRangeError, ThrottledError, UnavailableError } from '../core/errors.ts';
+import { ConditionalCheckFailedException, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { encodeBatch, setBaseOffset, type RecordInput, type StoredRecord } from '../core/codec/record-batch.ts';
+import { OffsetOutOfRangeError, ThrottledError, UnavailableError } from '../core/errors.ts';
+import { byteRangeFor, byteRangeForTimestamp, completeBatches } from '../core/segment.ts';
 import type { UsageMeter } from './clients.ts';
+import type { PartitionStore } from './partitions.ts';
+import type { SegmentRecord, SegmentStore } from './segments.ts';
 import { bucketLayout } from './tables.ts';
+import { partitionKey, StagedObjectGoneError, type TailItem, type TailStore } from './tail.ts';
+
+export { partitionKey };
 
 export interface LogOptions {
-  /** Batches larger than this go to an S3 object with a pointer item (items max out at 400 KB). */
+  /** Batches larger than this go to an S3 object with a pointer item (near the cost crossover of a PUT and write units). */
   readonly inlineBatchBytes: number;
   /** Conditional-put attempts for one append before it answers 503. */
   readonly maxAppendAttempts: number;
+  /** How long a container trusts its cached next offset (see the timeline above). */
+  readonly offsetCacheMs: number;
   /** How long a container trusts its cached log start offset. */
   readonly logStartCacheMs: number;
   /** How old a high watermark a fetch that stops short of the log end may answer. */
   readonly hwCacheMs: number;
 }
 
-export const defaultLogOptions: LogOptions = { inlineBatchBytes: 350 * 1024, maxAppendAttempts: 20, logStartCacheMs: 30_000, hwCacheMs: 1_000 };
+export const defaultLogOptions: LogOptions = {
+  inlineBatchBytes: 8 * 1024,
+  maxAppendAttempts: 20,
+  offsetCacheMs: 10_000,
+  logStartCacheMs: 30_000,
+  hwCacheMs: 1_000,
+};
 
 export interface AppendResult {
   readonly baseOffset: number;
@@ -72,7 +82,7 @@ export interface PartitionBounds {
 
 /** What a container last learned of a partition. */
 interface PartitionView {
-  /** Where the last batch it read or wrote ends: fetches there skip the containing-batch read. */
+  /** Where the last tail batch it read or wrote ends: fetches there skip the containing-batch read. */
   readonly batchEnd: number;
   /** That batch's record count and bytes, to size the next scan's pages. */
   readonly count: number;
@@ -81,21 +91,11 @@ interface PartitionView {
   readonly seenAt: number;
 }
 
-interface TailItem {
-  readonly offset: number;
-  readonly count: number;
-  readonly maxTimestamp: number;
-  readonly writer: string;
-  readonly bytes?: Uint8Array;
-  readonly object?: string;
-  readonly size: number;
-}
-
 const definiteErrors = new Set(['ValidationException', 'ResourceNotFoundException', 'AccessDeniedException']);
 
 export class LogStore {
   /** Next offset per partition, as this container last saw it: a warm append is one put. */
-  private readonly nextOffsets = new Map<string, number>();
+  private readonly nextOffsets = new Map<string, { offset: number; at: number }>();
   private readonly logStarts = new Map<string, { offset: number; at: number }>();
   /** What this container last learned of each partition from its own reads and appends. */
   private readonly views = new Map<string, PartitionView>();
@@ -106,10 +106,12 @@ export class LogStore {
   constructor(
     private readonly dynamodb: DynamoDBClient,
     private readonly s3: S3Client,
-    private readonly table: string,
+    private readonly tail: TailStore,
+    private readonly segments: SegmentStore,
+    private readonly partitions: PartitionStore,
     private readonly bucket: string,
+    private readonly usage: UsageMeter,
     private readonly options: LogOptions = defaultLogOptions,
-    private readonly usage?: UsageMeter,
   ) {}
 
   /** Appends records to one partition as one batch; they get consecutive offsets. */
@@ -143,7 +145,9 @@ export class LogStore {
       payload.bytes = { B: batch };
     }
 
-    let offset = this.nextOffsets.get(pk) ?? (await this.boundsOf(pk)).highWatermark;
+    const cached = this.nextOffsets.get(pk);
+    let offset =
+      cached && Date.now() - cached.at < this.options.offsetCacheMs ? cached.offset : (await this.boundsOf(pk)).highWatermark;
     let conflictsInRow = 0;
     let lastError: unknown;
     this.nextOffsets.delete(pk);
@@ -152,12 +156,13 @@ export class LogStore {
       try {
         await this.dynamodb.send(
           new PutItemCommand({
-            TableName: this.table,
+            TableName: this.tail.table,
             Item: {
               pk: { S: pk },
               offset: { N: String(offset) },
               count: { N: String(count) },
               maxTimestamp: { N: String(maxTimestamp) },
+              appendedAt: { N: String(Date.now()) },
               writer: { S: appendId },
               ...payload,
             },
@@ -169,13 +174,13 @@ export class LogStore {
       } catch (err) {
         lastError = err;
         if (err instanceof ConditionalCheckFailedException) {
-          const winner = err.Item ? toTailItem(err.Item) : undefined;
+          const winner = err.Item?.writer?.S ? err.Item : undefined;
           // Our own earlier try landed and its reply was lost.
-          if (winner?.writer === appendId) return this.appendedAt(pk, offset, count, batch.length);
+          if (winner?.writer?.S === appendId) return this.appendedAt(pk, offset, count, batch.length);
           conflictsInRow++;
-          if (this.usage) this.usage.appendConflicts++;
+          this.usage.appendConflicts++;
           if (conflictsInRow === 1 && winner) {
-            offset = winner.offset + winner.count;
+            offset = Number(winner.offset!.N) + Number(winner.count!.N);
           } else {
             // Other writers are busy here: wait first, so the end we read is still fresh.
             await backoff(conflictsInRow);
@@ -183,8 +188,7 @@ export class LogStore {
           }
           continue;
         }
-        const name = (err as Error).name;
-        if (definiteErrors.has(name)) throw err;
+        if (definiteErrors.has((err as Error).name)) throw err;
         // Anything else may have landed: retry at the same offset to learn which.
         conflictsInRow = 0;
         await backoff(attempt);
@@ -195,7 +199,7 @@ export class LogStore {
   }
 
   private appendedAt(pk: string, offset: number, count: number, size: number): AppendResult {
-    this.nextOffsets.set(pk, offset + count);
+    this.nextOffsets.set(pk, { offset: offset + count, at: Date.now() });
     this.saw(pk, { offset, count, size }, offset + count);
     this.appended.emit(pk);
     return { baseOffset: offset, count };
@@ -207,30 +211,56 @@ export class LogStore {
   }
 
   private async boundsOf(pk: string): Promise<PartitionBounds> {
-    const [last] = await this.query({ pk, forward: false, limit: 1 });
-    const highWatermark = last ? last.offset + last.count : 0;
-    if (last) this.saw(pk, last, highWatermark);
-    return { logStartOffset: await this.logStartOffset(pk, highWatermark), highWatermark };
+    const [last] = await this.tail.query({ pk, forward: false, limit: 1 });
+    if (last) {
+      const highWatermark = last.offset + last.count;
+      this.saw(pk, last, highWatermark);
+      return { logStartOffset: await this.logStartOffset(pk), highWatermark };
+    }
+    // An empty tail: everything there is, is sealed.
+    const state = await this.partitions.get(pk);
+    this.logStarts.set(pk, { offset: state.logStartOffset, at: Date.now() });
+    return { logStartOffset: state.logStartOffset, highWatermark: Math.max(state.sealedOffset, state.logStartOffset) };
   }
 
   /**
    * Records from `offset` on, at least one batch's worth even past maxBytes (as Kafka
-   * does, so a large record never blocks a consumer). At the log end, waits up to waitMs
-   * for the first new record: woken at once by an append in this process, otherwise
-   * polling at a growing interval.
+   * does, so a large record never blocks a consumer), from the tail or a sealed segment.
+   * Offsets compaction removed are skipped. At the log end, waits up to waitMs for the
+   * first new record: woken at once by an append in this process, otherwise polling at
+   * a growing interval.
    */
   async read(topicId: string, partition: number, offset: number, limits: ReadLimits): Promise<ReadResult> {
     const pk = partitionKey(topicId, partition);
     const deadline = Date.now() + (limits.waitMs ?? 0);
-    for (let interval = 50; ; interval = Math.min(interval * 2, 1000)) {
-      const result = await this.readOnce(pk, offset, limits);
+    let from = offset;
+    for (let interval = 50; ; ) {
+      const result = await this.readOnce(pk, from, limits);
+      if (result.records.length > 0) return result;
+      if (result.nextOffset > from) {
+        // A stretch that compaction emptied: go on past it without waiting.
+        from = result.nextOffset;
+        continue;
+      }
       const left = deadline - Date.now();
-      if (result.records.length > 0 || left <= 0 || limits.signal?.aborted) return result;
+      if (left <= 0 || limits.signal?.aborted) return result;
       await this.waitForAppend(pk, Math.min(interval, left), limits.signal);
+      interval = Math.min(interval * 2, 1000);
     }
   }
 
-  private async readOnce(pk: string, offset: number, limits: ReadLimits): Promise<ReadResult> {
+  private async readOnce(pk: string, offset: number, limits: ReadLimits, retried = false): Promise<ReadResult> {
+    try {
+      return await this.readTail(pk, offset, limits);
+    } catch (err) {
+      // The sealer moved a batch between our read of its item and of its object.
+      if (!(err instanceof StagedObjectGoneError) || retried) throw err;
+      this.views.delete(pk);
+      return this.readOnce(pk, offset, limits, true);
+    }
+  }
+
+  private async readTail(pk: string, offset: number, limits: ReadLimits): Promise<ReadResult> {
     const items: TailItem[] = [];
     let bytes = 0;
     // At a batch boundary this container has seen (where its last fetch or append
@@ -238,11 +268,13 @@ export class LogStore {
     // which costs that whole item, is skipped: a caught-up long poll costs one small query.
     const view = this.views.get(pk);
     const atBoundary = view?.batchEnd === offset;
-    let previousEnd = atBoundary ? offset : 0;
+    let previousEnd: number | undefined = atBoundary ? offset : undefined;
     if (!atBoundary) {
-      const [containing] = await this.query({ pk, forward: false, limit: 1, atMost: offset });
-      if (containing) previousEnd = containing.offset + containing.count;
-      if (containing && previousEnd > offset) {
+      const [containing] = await this.tail.query({ pk, forward: false, limit: 1, atMost: offset });
+      // No tail item at or below the offset: it is sealed, or out of range.
+      if (!containing) return this.readSealed(pk, offset, limits);
+      previousEnd = containing.offset + containing.count;
+      if (previousEnd > offset) {
         items.push(containing);
         bytes += containing.size;
       }
@@ -260,11 +292,11 @@ export class LogStore {
     };
     let reachedEnd = !enough();
     if (reachedEnd) {
-      for await (const item of this.scanForward(pk, atBoundary ? offset : offset + 1, pageSize)) {
+      for await (const item of this.tail.scanForward(pk, atBoundary ? offset : offset + 1, pageSize)) {
         if (atBoundary && items.length === 0 && item.offset !== offset) {
           // The hint is stale (the log moved under it): take the long way once.
           this.views.delete(pk);
-          return this.readOnce(pk, offset, limits);
+          return this.readTail(pk, offset, limits);
         }
         items.push(item);
         bytes += item.size;
@@ -274,32 +306,93 @@ export class LogStore {
         }
       }
     }
-    const last = items.at(-1);
-    const lastEnd = last ? last.offset + last.count : previousEnd;
-    let highWatermark: number;
-    if (reachedEnd) {
-      highWatermark = lastEnd;
-    } else {
-      // Not at the end: a high watermark seen here within hwCacheMs is good enough for
-      // lag, and spares a read of the partition's whole last item on every fetch.
-      const known = this.views.get(pk);
-      const fresh = known && Date.now() - known.seenAt < this.options.hwCacheMs && known.highWatermark >= lastEnd;
-      highWatermark = fresh ? known.highWatermark : (await this.boundsOf(pk)).highWatermark;
+    if (atBoundary && items.length === 0) {
+      // Nothing at or past a boundary we knew: at the end, unless the sealer took it all.
+      const state = await this.partitions.get(pk);
+      if (offset < state.sealedOffset) {
+        this.views.delete(pk);
+        return this.readSealed(pk, offset, limits);
+      }
     }
+    const last = items.at(-1);
+    const lastEnd = last ? last.offset + last.count : previousEnd!;
+    const highWatermark = reachedEnd ? lastEnd : await this.highWatermarkAtLeast(pk, lastEnd);
     if (last) this.saw(pk, last, reachedEnd ? highWatermark : undefined);
-    const logStartOffset = await this.logStartOffset(pk, highWatermark, offset);
+    const logStartOffset = await this.logStartOffset(pk, offset);
     if (offset < logStartOffset || offset > highWatermark) {
       throw new OffsetOutOfRangeError(offset, logStartOffset, highWatermark);
     }
 
     const records: StoredRecord[] = [];
     for (const item of items) {
-      for (const record of await this.recordsOf(pk, item)) {
+      for (const record of await this.tail.recordsOf(pk, item)) {
         if (record.offset >= offset && records.length < limits.maxRecords) records.push(record);
       }
     }
     const nextOffset = records.length > 0 ? records.at(-1)!.offset + 1 : offset;
     return { records, nextOffset, highWatermark, logStartOffset };
+  }
+
+  /** Reads from the sealed segment holding `offset`, with a range GET sized by its index. */
+  private async readSealed(pk: string, offset: number, limits: ReadLimits): Promise<ReadResult> {
+    let segment = await this.segments.containing(pk, offset);
+    if (!segment) {
+      // Below the log start, or beyond everything: answer with fresh bounds.
+      this.logStarts.delete(pk);
+      const bounds = await this.boundsOf(pk);
+      if (offset === bounds.highWatermark && offset >= bounds.logStartOffset) return { records: [], nextOffset: offset, ...bounds };
+      if (offset >= bounds.logStartOffset && offset < bounds.highWatermark) {
+        // The tail moved into a segment while we looked: look once more.
+        segment = await this.segments.containing(pk, offset);
+      }
+      if (!segment) throw new OffsetOutOfRangeError(offset, bounds.logStartOffset, bounds.highWatermark);
+    }
+    const logStartOffset = await this.logStartOffset(pk, offset);
+    if (offset < logStartOffset) {
+      throw new OffsetOutOfRangeError(offset, logStartOffset, await this.highWatermarkAtLeast(pk, segment.endOffset));
+    }
+    const { records, scannedTo } = await this.recordsFromSegment(segment, offset, limits);
+    const nextOffset = records.length > 0 ? records.at(-1)!.offset + 1 : Math.max(offset, scannedTo);
+    return { records, nextOffset, highWatermark: await this.highWatermarkAtLeast(pk, segment.endOffset), logStartOffset };
+  }
+
+  private async recordsFromSegment(
+    segment: SegmentRecord,
+    offset: number,
+    limits: ReadLimits,
+  ): Promise<{ records: StoredRecord[]; scannedTo: number }> {
+    if (!segment.key) return { records: [], scannedTo: segment.endOffset };
+    // Read what maxBytes allows, or less when maxRecords of the segment's average size need less.
+    const averageRecordBytes = segment.bytes / Math.max(1, segment.recordCount);
+    const wanted = Math.min(limits.maxBytes, Math.ceil(limits.maxRecords * averageRecordBytes));
+    const range = byteRangeFor(segment.index, segment.bytes, offset, wanted);
+    let chunk = await this.segments.readRange(segment.key, range.start, range.end);
+    let { batches, partialLength } = completeBatches(chunk);
+    if (batches.length === 0 && partialLength !== undefined) {
+      // One batch larger than the range: read exactly it.
+      chunk = await this.segments.readRange(segment.key, range.start, range.start + partialLength);
+      ({ batches } = completeBatches(chunk));
+    }
+    const records: StoredRecord[] = [];
+    let scannedTo = offset;
+    for (const { header, records: batchRecords } of batches) {
+      for (const record of batchRecords) {
+        if (record.offset >= offset && records.length < limits.maxRecords) records.push(record);
+      }
+      scannedTo = Math.max(scannedTo, header.baseOffset + header.lastOffsetDelta + 1);
+    }
+    // Past the last batch the segment holds nothing more (compaction may have emptied its end).
+    if (range.end >= segment.bytes && records.length === 0) scannedTo = segment.endOffset;
+    return { records, scannedTo };
+  }
+
+  /** A high watermark no lower than `atLeast`, from this container's fresh view or from storage. */
+  private async highWatermarkAtLeast(pk: string, atLeast: number): Promise<number> {
+    // Not at the end: a high watermark seen here within hwCacheMs is good enough for
+    // lag, and spares a read of the partition's whole last item on every fetch.
+    const known = this.views.get(pk);
+    if (known && Date.now() - known.seenAt < this.options.hwCacheMs && known.highWatermark >= atLeast) return known.highWatermark;
+    return (await this.boundsOf(pk)).highWatermark;
   }
 
   /**
@@ -308,15 +401,26 @@ export class LogStore {
    */
   async offsetForTimestamp(topicId: string, partition: number, timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
     const pk = partitionKey(topicId, partition);
-    for await (const item of this.scanForward(pk, 0, () => 10)) {
+    const state = await this.partitions.get(pk);
+    for (const segment of await this.segments.list(pk)) {
+      if (segment.endOffset <= state.logStartOffset || segment.maxTimestamp < timestamp || !segment.key) continue;
+      const range = byteRangeForTimestamp(segment.index, segment.bytes, timestamp);
+      if (!range) continue;
+      const chunk = await this.segments.readRange(segment.key, range.start, segment.bytes);
+      for (const { records } of completeBatches(chunk).batches) {
+        const match = records.find((r) => r.timestamp >= timestamp && r.offset >= state.logStartOffset);
+        if (match) return { offset: match.offset, timestamp: match.timestamp };
+      }
+    }
+    for await (const item of this.tail.scanForward(pk, state.sealedOffset, () => 10)) {
       if (item.maxTimestamp < timestamp) continue;
-      const match = (await this.recordsOf(pk, item)).find((r) => r.timestamp >= timestamp);
+      const match = (await this.tail.recordsOf(pk, item)).find((r) => r.timestamp >= timestamp);
       if (match) return { offset: match.offset, timestamp: match.timestamp };
     }
     return null;
   }
 
-  /** Records a batch this container read or wrote, and the high watermark if storage just told it. */
+  /** Records a tail batch this container read or wrote, and the high watermark if storage just told it. */
   private saw(pk: string, batch: Pick<TailItem, 'offset' | 'count' | 'size'>, learnedHighWatermark?: number): void {
     const known = this.views.get(pk);
     // Only a value read from storage (or an append) refreshes the clock, and a known
@@ -347,102 +451,28 @@ export class LogStore {
   }
 
   /**
-   * Where the partition starts: its oldest tail item. Cached, since only retention moves
-   * it; an offset below the cached start re-reads before anyone is told 416.
+   * Where the partition starts (retention moves it). Cached, since it only moves forward:
+   * an offset below the cached start re-reads it before anyone is told 416.
    */
-  private async logStartOffset(pk: string, highWatermark: number, asked?: number): Promise<number> {
+  private async logStartOffset(pk: string, asked?: number): Promise<number> {
     const cached = this.logStarts.get(pk);
     if (cached && Date.now() - cached.at < this.options.logStartCacheMs && (asked === undefined || asked >= cached.offset)) {
       return cached.offset;
     }
-    const [first] = await this.query({ pk, forward: true, limit: 1 });
-    const offset = first?.offset ?? highWatermark;
-    if (first) this.logStarts.set(pk, { offset, at: Date.now() });
-    return offset;
+    const { logStartOffset } = await this.partitions.get(pk);
+    this.logStarts.set(pk, { offset: logStartOffset, at: Date.now() });
+    return logStartOffset;
   }
 
-  private async recordsOf(pk: string, item: TailItem): Promise<StoredRecord[]> {
-    let batch: Buffer;
-    if (item.bytes) {
-      batch = Buffer.from(item.bytes);
-    } else {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: item.object }));
-      batch = Buffer.from(await object.Body!.transformToByteArray());
-    }
-    setBaseOffset(batch, item.offset);
-    const { records } = decodeBatch(batch);
-    if (records.length !== item.count) {
-      throw new CorruptRecordError(`batch at ${pk}@${item.offset} holds ${records.length} records, its item says ${item.count}`);
-    }
-    return records;
+  /** Forgets what this container cached about a partition (tests, and jobs that move it). */
+  forget(topicId: string, partition: number): void {
+    const pk = partitionKey(topicId, partition);
+    for (const cache of [this.nextOffsets, this.logStarts, this.views]) cache.delete(pk);
   }
-
-  private async *scanForward(pk: string, from: number, pageSize: () => number): AsyncGenerator<TailItem> {
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.dynamodb.send(
-        new QueryCommand(queryInput(this.table, { pk, forward: true, limit: pageSize(), atLeast: from }, start)),
-      );
-      for (const item of page.Items ?? []) yield toTailItem(item);
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
-
-  private async query(q: TailQuery): Promise<TailItem[]> {
-    const page = await this.dynamodb.send(new QueryCommand(queryInput(this.table, q)));
-    return (page.Items ?? []).map(toTailItem);
-  }
-}
-
-interface TailQuery {
-  readonly pk: string;
-  readonly forward: boolean;
-  readonly limit: number;
-  readonly atLeast?: number;
-  readonly atMost?: number;
-}
-
-function queryInput(table: string, q: TailQuery, start?: Record<string, AttributeValue>): QueryCommandInput {
-  const values: Record<string, AttributeValue> = { ':pk': { S: q.pk } };
-  let condition = 'pk = :pk';
-  if (q.atLeast !== undefined) {
-    condition += ' AND #o >= :from';
-    values[':from'] = { N: String(q.atLeast) };
-  }
-  if (q.atMost !== undefined) {
-    condition += ' AND #o <= :to';
-    values[':to'] = { N: String(q.atMost) };
-  }
-  return {
-    TableName: table,
-    KeyConditionExpression: condition,
-    ...(condition.includes('#o') ? { ExpressionAttributeNames: { '#o': 'offset' } } : {}),
-    ExpressionAttributeValues: values,
-    ScanIndexForward: q.forward,
-    Limit: q.limit,
-    ConsistentRead: true,
-    ExclusiveStartKey: start,
-  };
 }
 
 function recordsFrom(items: readonly TailItem[], offset: number): number {
   return items.reduce((n, item) => n + item.offset + item.count - Math.max(item.offset, offset), 0);
-}
-
-export function partitionKey(topicId: string, partition: number): string {
-  return `${topicId}#${partition}`;
-}
-
-function toTailItem(item: Record<string, AttributeValue>): TailItem {
-  return {
-    offset: Number(item.offset!.N),
-    count: Number(item.count!.N),
-    maxTimestamp: Number(item.maxTimestamp!.N),
-    writer: item.writer!.S!,
-    size: Number(item.size!.N),
-    ...(item.bytes?.B ? { bytes: item.bytes.B } : {}),
-    ...(item.object?.S ? { object: item.object.S } : {}),
-  };
 }
 
 /** Exponential backoff with full jitter, capped at one second. */

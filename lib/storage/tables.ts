@@ -2,6 +2,8 @@
  * Table and bucket definitions: the one source that the local runner creates and the
  * CDK stack deploys, so both always agree on keys.
  */
+import type { TableRole } from '../core/config.ts';
+
 export interface KeyAttribute {
   readonly name: string;
   readonly type: 'S' | 'N' | 'B';
@@ -20,12 +22,19 @@ export const tableDefinitions = {
    * Appends are conditional puts on this key, which keeps offsets dense without a lock.
    */
   log: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'offset', type: 'N' } },
-} as const satisfies Record<string, TableDefinition>;
-
-export type TableName = keyof typeof tableDefinitions;
+  /** One item per partition: its log start and sealed end offsets and the sealer's lease. */
+  partitions: { partitionKey: { name: 'pk', type: 'S' } },
+  /**
+   * The segment index: one item per sealed segment, keyed (`topicId#partition`,
+   * baseOffset), holding its object key and a sparse offset/timestamp index into it.
+   */
+  segments: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'offset', type: 'N' } },
+} as const satisfies Record<TableRole, TableDefinition>;
 
 /** Object key prefixes in the data bucket. */
 export const bucketLayout = {
   /** Batches too large for an item: written before their pointer item is appended. */
   staged: 'staged/',
+  /** Sealed segments: concatenated RecordBatch v2 bytes, a valid Kafka log segment. */
+  segments: 'segments/',
 } as const;

@@ -91,6 +91,32 @@ export class TopicStore {
     return topics.sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Topics deleted but not yet purged: their data still waits for the purge job. */
+  async listDeleted(): Promise<TopicMeta[]> {
+    const deleted: TopicMeta[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.dynamodb.send(
+        new ScanCommand({
+          TableName: this.table,
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+          FilterExpression: 'begins_with(#n, :prefix)',
+          ExpressionAttributeNames: { '#n': 'name' },
+          ExpressionAttributeValues: { ':prefix': { S: deletedMarkerPrefix } },
+        }),
+      );
+      for (const item of page.Items ?? []) deleted.push({ ...fromItem(item), name: item.topicName!.S! });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return deleted;
+  }
+
+  /** Forgets a deleted topic once its data is gone. */
+  async removeDeletedMarker(topicId: string): Promise<void> {
+    await this.dynamodb.send(new DeleteItemCommand({ TableName: this.table, Key: { name: { S: deletedMarkerPrefix + topicId } } }));
+  }
+
   /** Grows partitions and/or changes config; a concurrent change makes this retry on fresh state. */
   async update(name: string, update: TopicUpdate): Promise<TopicMeta> {
     for (;;) {

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApi } from '../../lib/api/index.ts';
-import { defaultApiConfig } from '../../lib/core/config.ts';
+import { defaultApiConfig, tableNamesWithPrefix } from '../../lib/core/config.ts';
 import { startDynamoDbLocal, startS3Emulator, type Emulator } from '../../lib/local/emulators.ts';
 import { serve, type RunningServer } from '../../lib/local/server.ts';
 import { createStorage, type Storage } from '../../lib/storage/index.ts';
@@ -50,7 +50,7 @@ export async function startBenchStack(): Promise<BenchStack> {
 
     const storage = createStorage({
       region: 'us-east-1',
-      tables: { topics: 'bench-topics', log: 'bench-log' },
+      tables: tableNamesWithPrefix('bench-'),
       bucket: 'sluice-bench',
       dynamodbEndpoint: dynamodb.endpoint,
       s3Endpoint: s3.endpoint,

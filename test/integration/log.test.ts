@@ -229,7 +229,9 @@ describe('partition log', () => {
 
   it('a caught-up fetch costs a small query, not a read of the last (large) batch', async () => {
     const topic = await newTopic();
-    await storage.log.append(topic.topicId, 0, records('x'.repeat(200_000)));
+    const inline = sameTables(storage.config, { log: { inlineBatchBytes: 350 * 1024 } });
+    await inline.log.append(topic.topicId, 0, records('x'.repeat(200_000)));
+    inline.destroy();
     const fresh = sameTables(storage.config);
     const limits = { maxRecords: 10, maxBytes: 1 << 20 };
     // The first read pays for the batch (about 49 units of 4 KB, strongly consistent)...
@@ -247,7 +249,9 @@ describe('partition log', () => {
   it('a fetch reads only the batches it answers, not a whole page of them', async () => {
     const topic = await newTopic();
     const batch = Array.from({ length: 100 }, (_, i) => `v${i}-${'x'.repeat(190)}`);
-    for (let i = 0; i < 6; i++) await storage.log.append(topic.topicId, 0, records(...batch));
+    const inline = sameTables(storage.config, { log: { inlineBatchBytes: 350 * 1024 } });
+    for (let i = 0; i < 6; i++) await inline.log.append(topic.topicId, 0, records(...batch));
+    inline.destroy();
     const fresh = sameTables(storage.config);
     const limits = { maxRecords: 100, maxBytes: 1 << 20 };
     await fresh.log.read(topic.topicId, 0, 0, limits);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { createApi } from '../../lib/api/index.ts';
 import type { Api, ApiRequest } from '../../lib/api/types.ts';
-import type { StorageConfig } from '../../lib/core/config.ts';
+import { tableNamesWithPrefix, type StorageConfig } from '../../lib/core/config.ts';
 import { createStorage, type Storage, type StorageOptions } from '../../lib/storage/index.ts';
 
 /** Fresh tables and bucket on the test emulators: no state shared with other test files. */
@@ -12,7 +12,7 @@ export async function testStorage(options: StorageOptions = {}): Promise<Storage
   const storage = createStorage(
     {
       region: 'us-east-1',
-      tables: { topics: `test-${id}-topics`, log: `test-${id}-log` },
+      tables: tableNamesWithPrefix(`test-${id}-`),
       bucket: `test-${id}`,
       dynamodbEndpoint: inject('dynamodbEndpoint'),
       s3Endpoint: inject('s3Endpoint'),

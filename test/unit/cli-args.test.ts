@@ -22,6 +22,7 @@ describe('topic config keys', () => {
         'max.message.bytes=1048576',
         'segment.bytes=67108864',
         'segment.ms=600000',
+        'delete.retention.ms=3600000',
       ]),
     ).toEqual({
       retentionMs: 86_400_000,
@@ -30,6 +31,7 @@ describe('topic config keys', () => {
       maxMessageBytes: 1_048_576,
       segmentBytes: 67_108_864,
       segmentMs: 600_000,
+      deleteRetentionMs: 3_600_000,
     });
   });
 
@@ -40,7 +42,7 @@ describe('topic config keys', () => {
   test('an unknown key names the known ones', () => {
     expect(() => parseConfigEntries(['retention.hours=1'])).toThrow(
       new UsageError(
-        "unknown config 'retention.hours' (known: cleanup.policy, retention.ms, retention.bytes, max.message.bytes, segment.bytes, segment.ms)",
+        "unknown config 'retention.hours' (known: cleanup.policy, retention.ms, retention.bytes, max.message.bytes, segment.bytes, segment.ms, delete.retention.ms)",
       ),
     );
   });

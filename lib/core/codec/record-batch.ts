@@ -10,7 +10,8 @@
  *   CRC => uint32                                 17   CRC-32C of Attributes .. end of batch
  *   Attributes => int16                           21   bits 0-2 compression (0 = none), 3 timestamp type
  *                                                      (1 = log append time), 4 transactional, 5 control
- *   LastOffsetDelta => int32                      23
+ *   LastOffsetDelta => int32                      23   last offset - BaseOffset; compaction keeps it,
+ *                                                      so records may leave gaps below it
  *   BaseTimestamp => int64                        27   the first record's timestamp
  *   MaxTimestamp => int64                         35
  *   ProducerId => int64                           43   -1: not idempotent
@@ -142,14 +143,96 @@ function checkRange(name: string, value: number, min: number, max: number): void
  */
 export function encodeBatch(input: BatchInput): Buffer {
   const { baseOffset, records } = input;
-  const producerId = input.producerId ?? -1n;
-  const producerEpoch = input.producerEpoch ?? -1;
-  const baseSequence = input.baseSequence ?? -1;
   if (records.length === 0) throw new RangeError('a batch needs at least one record');
   checkRange('baseOffset', baseOffset, 0, Number.MAX_SAFE_INTEGER - (records.length - 1));
+  return writeBatch({
+    ...producerFields(input),
+    baseOffset,
+    lastOffsetDelta: records.length - 1,
+    records,
+    offsetDelta: (index) => index,
+  });
+}
+
+export interface BatchKeepingOffsetsInput {
+  /** The original batch's baseOffset; need not be the first record's offset. */
+  readonly baseOffset: number;
+  /** The original batch's lastOffsetDelta; need not be the last record's delta. */
+  readonly lastOffsetDelta: number;
+  /** Non-empty, offsets strictly increasing within [baseOffset, baseOffset + lastOffsetDelta]. */
+  readonly records: readonly StoredRecord[];
+  /** @default -1n (not idempotent) */
+  readonly producerId?: bigint;
+  /** @default -1 */
+  readonly producerEpoch?: number;
+  /** @default -1 */
+  readonly baseSequence?: number;
+}
+
+/**
+ * Encodes records that keep their original absolute offsets (compaction leaves gaps):
+ * baseOffset and lastOffsetDelta are kept from the original batch so the batch still spans
+ * its original offset range, as Kafka's cleaner does (the last offset carries the
+ * producer's last sequence); producerId/epoch/baseSequence are kept too. Timestamps are
+ * written as encodeBatch writes them: BaseTimestamp is the first kept record's,
+ * MaxTimestamp the largest kept. Invalid input is a RangeError.
+ */
+export function encodeBatchKeepingOffsets(input: BatchKeepingOffsetsInput): Buffer {
+  const { baseOffset, lastOffsetDelta, records } = input;
+  if (records.length === 0) throw new RangeError('a batch needs at least one record');
+  checkRange('lastOffsetDelta', lastOffsetDelta, 0, 2 ** 31 - 1);
+  checkRange('baseOffset', baseOffset, 0, Number.MAX_SAFE_INTEGER - lastOffsetDelta);
+  const lastOffset = baseOffset + lastOffsetDelta;
+  let previous = baseOffset - 1;
+  for (let i = 0; i < records.length; i++) {
+    const { offset } = records[i]!;
+    if (!Number.isInteger(offset) || offset <= previous || offset > lastOffset) {
+      throw new RangeError(
+        `record ${i}: offset ${offset} must be an integer above ${previous} and at most ${lastOffset}`,
+      );
+    }
+    previous = offset;
+  }
+  return writeBatch({
+    ...producerFields(input),
+    baseOffset,
+    lastOffsetDelta,
+    records,
+    offsetDelta: (index) => records[index]!.offset - baseOffset,
+  });
+}
+
+interface ProducerFields {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+}
+
+/** The producer fields with their defaults, range-checked (the producer id by Writer.int64). */
+function producerFields(input: Partial<ProducerFields>): ProducerFields {
+  const producerEpoch = input.producerEpoch ?? -1;
+  const baseSequence = input.baseSequence ?? -1;
   checkRange('producerEpoch', producerEpoch, -(2 ** 15), 2 ** 15 - 1);
   checkRange('baseSequence', baseSequence, -(2 ** 31), 2 ** 31 - 1);
+  return { producerId: input.producerId ?? -1n, producerEpoch, baseSequence };
+}
 
+interface BatchLayout extends ProducerFields {
+  readonly baseOffset: number;
+  readonly lastOffsetDelta: number;
+  /** Non-empty. */
+  readonly records: readonly RecordInput[];
+  /** Record `index`'s offset minus baseOffset, increasing, within [0, lastOffsetDelta]. */
+  readonly offsetDelta: (index: number) => number;
+}
+
+/**
+ * The one record writer behind both encoders: sizes every record first so the batch is
+ * written into one exact buffer, then fills in the CRC. Offsets are checked by the callers;
+ * timestamps here (RangeError when unsafe or too far apart to store as deltas).
+ */
+function writeBatch(layout: BatchLayout): Buffer {
+  const { baseOffset, lastOffsetDelta, records, offsetDelta } = layout;
   const firstTimestamp = records[0]!.timestamp;
   let maxTimestamp = firstTimestamp;
   const sizes = new Array<number>(records.length);
@@ -164,7 +247,7 @@ export function encodeBatch(input: BatchInput): Buffer {
       throw new RangeError(`record ${i}: timestamp ${record.timestamp} is too far from the first, ${firstTimestamp}`);
     }
     if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp;
-    const size = bodySize(record, timestampDelta, i);
+    const size = bodySize(record, timestampDelta, offsetDelta(i));
     sizes[i] = size;
     total += sizeOfVarint(size) + size;
   }
@@ -176,16 +259,16 @@ export function encodeBatch(input: BatchInput): Buffer {
     .int8(MAGIC)
     .uint32(0) // CRC, filled in below
     .int16(0) // attributes: no compression, CreateTime, not transactional, not control
-    .int32(records.length - 1)
+    .int32(lastOffsetDelta)
     .int64(firstTimestamp)
     .int64(maxTimestamp)
-    .int64(producerId)
-    .int16(producerEpoch)
-    .int32(baseSequence)
+    .int64(layout.producerId)
+    .int16(layout.producerEpoch)
+    .int32(layout.baseSequence)
     .int32(records.length);
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
-    writer.varint(sizes[i]!).int8(0).varlong(record.timestamp - firstTimestamp).varint(i);
+    writer.varint(sizes[i]!).int8(0).varlong(record.timestamp - firstTimestamp).varint(offsetDelta(i));
     writeNullableBytes(writer, record.key);
     writeNullableBytes(writer, record.value);
     writer.varint(record.headers.length);

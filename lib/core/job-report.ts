@@ -1,0 +1,59 @@
+/** What a run of the background jobs did: the API's answer and the scheduled job's log line. */
+export interface SealResult {
+  readonly segments: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly tailItemsDeleted: number;
+}
+
+export interface RetentionResult {
+  readonly segmentsDeleted: number;
+  readonly bytesDeleted: number;
+  readonly logStartOffset: number;
+}
+
+export interface CompactionResult {
+  readonly segmentsRewritten: number;
+  readonly recordsRemoved: number;
+}
+
+export interface PartitionReport {
+  readonly topic: string;
+  readonly partition: number;
+  /** Another run holds the partition's lease. */
+  readonly skipped: boolean;
+  readonly seal?: SealResult;
+  readonly retention?: RetentionResult;
+  readonly compaction?: CompactionResult;
+  readonly garbageDeleted?: number;
+}
+
+export interface JobReport {
+  readonly partitions: readonly PartitionReport[];
+  readonly purgedTopics: readonly string[];
+}
+
+export interface JobSummary {
+  readonly partitions: number;
+  readonly skipped: number;
+  readonly segmentsSealed: number;
+  readonly recordsSealed: number;
+  readonly segmentsDeleted: number;
+  readonly recordsCompacted: number;
+  readonly garbageDeleted: number;
+  readonly purgedTopics: readonly string[];
+}
+
+export function summarizeJobs(report: JobReport): JobSummary {
+  const sum = (pick: (p: PartitionReport) => number | undefined) => report.partitions.reduce((n, p) => n + (pick(p) ?? 0), 0);
+  return {
+    partitions: report.partitions.length,
+    skipped: report.partitions.filter((p) => p.skipped).length,
+    segmentsSealed: sum((p) => p.seal?.segments),
+    recordsSealed: sum((p) => p.seal?.records),
+    segmentsDeleted: sum((p) => p.retention?.segmentsDeleted),
+    recordsCompacted: sum((p) => p.compaction?.recordsRemoved),
+    garbageDeleted: sum((p) => p.garbageDeleted),
+    purgedTopics: report.purgedTopics,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * One run of the background jobs (on a schedule, or `sluice jobs run`): for each partition
+ * whose job lease it can take, seal, apply retention, compact (compacted topics) and
+ * collect garbage; then purge deleted topics.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Storage } from '../storage/index.ts';
+import { partitionKey } from '../storage/tail.ts';
+import type { TopicMeta } from '../storage/topics.ts';
+import type { JobReport, PartitionReport } from '../core/job-report.ts';
+import { compactPartition } from './compaction.ts';
+import { collectGarbage } from './gc.ts';
+import { purgeDeletedTopic } from './purge.ts';
+import { applyRetention } from './retention.ts';
+import { defaultSealOptions, sealPartition } from './seal.ts';
+
+export interface JobOptions {
+  /** Only this topic (and no purge of deleted ones). */
+  readonly topic?: string;
+  /** Only tail items older than this are sealed; see lib/storage/log.ts. @default 120000 */
+  readonly sealMinAgeMs?: number;
+  /** How long a partition's job lease lasts. @default 300000 */
+  readonly leaseMs?: number;
+  /** Unreferenced objects younger than this are left alone. @default 3600000 */
+  readonly garbageGraceMs?: number;
+  readonly now?: () => number;
+  /** Told after each partition, for progress. */
+  readonly onPartition?: (report: PartitionReport) => void;
+}
+
+export async function runJobs(storage: Storage, options: JobOptions = {}): Promise<JobReport> {
+  const now = options.now ?? Date.now;
+  const owner = `jobs-${randomUUID()}`;
+  const topics = options.topic ? [await storage.topics.get(options.topic, { fresh: true })] : await storage.topics.list();
+  const partitions: PartitionReport[] = [];
+  for (const topic of topics) {
+    for (let partition = 0; partition < topic.partitions; partition++) {
+      const report = await runPartition(storage, topic, partition, owner, now, options);
+      partitions.push(report);
+      options.onPartition?.(report);
+    }
+  }
+  const purgedTopics: string[] = [];
+  if (!options.topic) {
+    for (const deleted of await storage.topics.listDeleted()) {
+      await purgeDeletedTopic(storage, deleted);
+      purgedTopics.push(deleted.name);
+    }
+  }
+  return { partitions, purgedTopics };
+}
+
+async function runPartition(
+  storage: Storage,
+  topic: TopicMeta,
+  partition: number,
+  owner: string,
+  now: () => number,
+  options: JobOptions,
+): Promise<PartitionReport> {
+  const pk = partitionKey(topic.topicId, partition);
+  const lease = await storage.partitions.acquireLease(pk, owner, options.leaseMs ?? 300_000);
+  if (!lease) return { topic: topic.name, partition, skipped: true };
+  try {
+    const seal = await sealPartition(storage, topic, partition, {
+      ...defaultSealOptions,
+      now,
+      ...(options.sealMinAgeMs !== undefined ? { sealMinAgeMs: options.sealMinAgeMs } : {}),
+    });
+    const retention = await applyRetention(storage, topic, partition, now());
+    const compaction = topic.config.cleanupPolicy === 'compact' ? await compactPartition(storage, topic, partition, now()) : undefined;
+    const garbageDeleted = await collectGarbage(storage, topic, partition, now(), options.garbageGraceMs ?? 3_600_000);
+    return { topic: topic.name, partition, skipped: false, seal, retention, ...(compaction ? { compaction } : {}), garbageDeleted };
+  } finally {
+    await storage.partitions.releaseLease(pk, lease);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Sealing: copies a partition's oldest tail batches into one segment object in S3, in
+ * offset order, records it in the segment index, and only then deletes the tail items.
+ *
+ *   1 put segment object   (same key on a rerun: overwritten, never orphaned)
+ *   2 put segment index    (an item already there for the same range is success)
+ *   3 advance sealedOffset (conditional on the value read at the start)
+ *   4 delete tail items below sealedOffset, then their staged objects
+ *
+ * A crash after any step leaves a state the next run finishes: before 3, the tail still
+ * answers every read and the run starts over; after 3, step 4 is the first thing a run
+ * does. Readers that miss the tail find the segment.
+ */
+import type { SealResult } from '../core/job-report.ts';
+import { buildSegment } from '../core/segment.ts';
+import type { TopicMeta } from '../storage/topics.ts';
+import type { Storage } from '../storage/index.ts';
+import { partitionKey, type TailItem } from '../storage/tail.ts';
+
+export interface SealOptions {
+  /** Only items older than this are sealed (see the timeline in lib/storage/log.ts). */
+  readonly sealMinAgeMs: number;
+  readonly now: () => number;
+}
+
+export const defaultSealOptions: SealOptions = { sealMinAgeMs: 120_000, now: Date.now };
+
+
+/** Seals what is due in one partition; call with its job lease held. */
+export async function sealPartition(storage: Storage, topic: TopicMeta, partition: number, options: SealOptions): Promise<SealResult> {
+  const pk = partitionKey(topic.topicId, partition);
+  const result = { segments: 0, records: 0, bytes: 0, tailItemsDeleted: 0 };
+  let state = await storage.partitions.get(pk);
+  result.tailItemsDeleted += await deleteSealedTail(storage, pk, state.sealedOffset);
+
+  for (;;) {
+    const due = await dueItems(storage, pk, topic, state.sealedOffset, options);
+    if (due.length === 0) return result;
+    const batches = await Promise.all(due.map((item) => storage.tail.batchOf(pk, item)));
+    const built = buildSegment(batches);
+    const { baseOffset, endOffset } = built.summary;
+    if (baseOffset !== state.sealedOffset) {
+      throw new Error(`tail of ${pk} starts at ${baseOffset}, sealed data ends at ${state.sealedOffset}`);
+    }
+    const key = storage.segments.objectKey(pk, baseOffset, endOffset);
+    await storage.segments.writeObject(key, built.bytes);
+    await storage.segments.put(pk, {
+      ...built.summary,
+      key,
+      index: built.index,
+      createdAt: options.now(),
+    });
+    if (!(await storage.partitions.advanceSealed(pk, state.sealedOffset, endOffset))) {
+      // Another sealer got there first (an overlapping lease): start from what it did.
+      state = await storage.partitions.get(pk);
+      continue;
+    }
+    state = { ...state, sealedOffset: endOffset };
+    result.segments++;
+    result.records += built.summary.recordCount;
+    result.bytes += built.summary.bytes;
+    result.tailItemsDeleted += await deleteSealedTail(storage, pk, endOffset);
+  }
+}
+
+/**
+ * The oldest tail items, contiguous from the sealed end, that make a segment now: a full
+ * segmentBytes of them, or any once the oldest is segmentMs old or past retention.
+ * Younger items than sealMinAgeMs are never taken.
+ */
+async function dueItems(storage: Storage, pk: string, topic: TopicMeta, from: number, options: SealOptions): Promise<TailItem[]> {
+  const { segmentBytes, segmentMs, retentionMs } = topic.config;
+  const now = options.now();
+  const items: TailItem[] = [];
+  let bytes = 0;
+  const oldEnough = now - options.sealMinAgeMs;
+  for await (const item of storage.tail.scanForward(pk, from, () => 100)) {
+    if (item.appendedAt > oldEnough || bytes >= segmentBytes) break;
+    items.push(item);
+    bytes += item.size;
+  }
+  const oldest = items[0];
+  if (!oldest) return [];
+  const full = bytes >= segmentBytes;
+  const aged = oldest.appendedAt <= now - segmentMs;
+  const expiring = retentionMs !== -1 && oldest.maxTimestamp <= now - retentionMs;
+  return full || aged || expiring ? items : [];
+}
+
+/** Deletes tail items (and then their staged objects) whose batches are sealed below `sealedOffset`. */
+async function deleteSealedTail(storage: Storage, pk: string, sealedOffset: number): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    // Deleted items drop out of the next query, so each page starts from the oldest left.
+    const sealed = sealedOffset === 0 ? [] : await storage.tail.query({ pk, forward: true, limit: 100, atMost: sealedOffset - 1 });
+    if (sealed.length === 0) return deleted;
+    const straddling = sealed.find((item) => item.offset + item.count > sealedOffset);
+    if (straddling) throw new Error(`tail item ${pk}@${straddling.offset} straddles the sealed end ${sealedOffset}`);
+    await storage.tail.deleteItems(pk, sealed.map((item) => item.offset));
+    const objects = sealed.flatMap((item) => (item.object ? [item.object] : []));
+    if (objects.length > 0) await storage.segments.deleteObjects(objects);
+    deleted += sealed.length;
+  }
+}

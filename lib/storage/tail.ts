@@ -1,0 +1,144 @@
+/** The hot tail's items in DynamoDB: one per appended batch, keyed (`topicId#partition`, baseOffset). */
+import {
+  BatchWriteItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type QueryCommandInput,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { decodeBatch, setBaseOffset, type StoredRecord } from '../core/codec/record-batch.ts';
+import { CorruptRecordError } from '../core/errors.ts';
+
+export interface TailItem {
+  readonly offset: number;
+  readonly count: number;
+  readonly maxTimestamp: number;
+  /** When the batch was appended, by the appending container's clock. */
+  readonly appendedAt: number;
+  readonly writer: string;
+  /** The batch itself, or... */
+  readonly bytes?: Uint8Array;
+  /** ...the key of the staged object holding it. */
+  readonly object?: string;
+  readonly size: number;
+}
+
+export interface TailQuery {
+  readonly pk: string;
+  readonly forward: boolean;
+  readonly limit: number;
+  readonly atLeast?: number;
+  readonly atMost?: number;
+}
+
+/** A pointer item whose staged object is gone: the sealer moved the batch into a segment. */
+export class StagedObjectGoneError extends Error {}
+
+export function partitionKey(topicId: string, partition: number): string {
+  return `${topicId}#${partition}`;
+}
+
+export class TailStore {
+  constructor(
+    private readonly dynamodb: DynamoDBClient,
+    private readonly s3: S3Client,
+    readonly table: string,
+    private readonly bucket: string,
+  ) {}
+
+  async query(q: TailQuery): Promise<TailItem[]> {
+    const page = await this.dynamodb.send(new QueryCommand(queryInput(this.table, q)));
+    return (page.Items ?? []).map(toTailItem);
+  }
+
+  /** Items from `from` on, in offset order, with each page's size chosen just before it is read. */
+  async *scanForward(pk: string, from: number, pageSize: () => number): AsyncGenerator<TailItem> {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.dynamodb.send(
+        new QueryCommand(queryInput(this.table, { pk, forward: true, limit: pageSize(), atLeast: from }, start)),
+      );
+      for (const item of page.Items ?? []) yield toTailItem(item);
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** The batch's bytes with its real base offset, CRC-checked. */
+  async batchOf(pk: string, item: TailItem): Promise<Buffer> {
+    let batch: Buffer;
+    if (item.bytes) {
+      batch = Buffer.from(item.bytes);
+    } else {
+      try {
+        const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: item.object }));
+        batch = Buffer.from(await object.Body!.transformToByteArray());
+      } catch (err) {
+        if ((err as Error).name === 'NoSuchKey') throw new StagedObjectGoneError(item.object, { cause: err });
+        throw err;
+      }
+    }
+    setBaseOffset(batch, item.offset);
+    return batch;
+  }
+
+  async recordsOf(pk: string, item: TailItem): Promise<StoredRecord[]> {
+    const { records } = decodeBatch(await this.batchOf(pk, item));
+    if (records.length !== item.count) {
+      throw new CorruptRecordError(`batch at ${pk}@${item.offset} holds ${records.length} records, its item says ${item.count}`);
+    }
+    return records;
+  }
+
+  /** Deletes items by base offset, 25 to a call, retrying what DynamoDB leaves unprocessed. */
+  async deleteItems(pk: string, offsets: readonly number[]): Promise<void> {
+    for (let i = 0; i < offsets.length; i += 25) {
+      let requests: WriteRequest[] = offsets
+        .slice(i, i + 25)
+        .map((offset) => ({ DeleteRequest: { Key: { pk: { S: pk }, offset: { N: String(offset) } } } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+        const result = await this.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } }));
+        requests = result.UnprocessedItems?.[this.table] ?? [];
+      }
+    }
+  }
+}
+
+function queryInput(table: string, q: TailQuery, start?: Record<string, AttributeValue>): QueryCommandInput {
+  const values: Record<string, AttributeValue> = { ':pk': { S: q.pk } };
+  let condition = 'pk = :pk';
+  if (q.atLeast !== undefined && q.atMost !== undefined) {
+    condition += ' AND #o BETWEEN :from AND :to';
+  } else if (q.atLeast !== undefined) {
+    condition += ' AND #o >= :from';
+  } else if (q.atMost !== undefined) {
+    condition += ' AND #o <= :to';
+  }
+  if (q.atLeast !== undefined) values[':from'] = { N: String(q.atLeast) };
+  if (q.atMost !== undefined) values[':to'] = { N: String(q.atMost) };
+  return {
+    TableName: table,
+    KeyConditionExpression: condition,
+    ...(condition.includes('#o') ? { ExpressionAttributeNames: { '#o': 'offset' } } : {}),
+    ExpressionAttributeValues: values,
+    ScanIndexForward: q.forward,
+    Limit: q.limit,
+    ConsistentRead: true,
+    ExclusiveStartKey: start,
+  };
+}
+
+export function toTailItem(item: Record<string, AttributeValue>): TailItem {
+  return {
+    offset: Number(item.offset!.N),
+    count: Number(item.count!.N),
+    maxTimestamp: Number(item.maxTimestamp!.N),
+    appendedAt: Number(item.appendedAt?.N ?? 0),
+    writer: item.writer!.S!,
+    size: Number(item.size!.N),
+    ...(item.bytes?.B ? { bytes: item.bytes.B } : {}),
+    ...(item.object?.S ? { object: item.object.S } : {}),
+  };
+}

@@ -1,0 +1,130 @@
+/** Sealing tail batches into S3 segments, and reading across segments, pointers and inline items. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordInput } from '../../lib/core/codec/record-batch.ts';
+import { runJobs } from '../../lib/jobs/run.ts';
+import type { Storage } from '../../lib/storage/index.ts';
+import { partitionKey } from '../../lib/storage/tail.ts';
+import { call, createApi, randomName, sameTables, testStorage } from '../support/stack.ts';
+
+const HOUR = 3_600_000;
+/** Runs the jobs as if an hour had passed, so every tail item is old enough to seal. */
+const runLater = (storage: Storage, topic: string) => runJobs(storage, { topic, now: () => Date.now() + HOUR });
+
+/** Recent timestamps: retention (7 days by default) must not drop what these tests seal. */
+const T0 = Date.now() - 60_000;
+const valueOf = (i: number, size: number) => Buffer.from(`${i}:`.padEnd(size, String.fromCharCode(97 + (i % 26))));
+const recordsFrom = (start: number, count: number, size: number): RecordInput[] =>
+  Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${start + i}`), value: valueOf(start + i, size), headers: [{ key: 'h', value: Buffer.from('v') }], timestamp: T0 + start + i }));
+
+async function readAll(storage: Storage, topicId: string, partition = 0) {
+  const out: Array<{ offset: number; value: string; key: string | undefined; timestamp: number }> = [];
+  let offset = 0;
+  for (;;) {
+    const res = await storage.log.read(topicId, partition, offset, { maxRecords: 5000, maxBytes: 4 << 20 });
+    for (const r of res.records) out.push({ offset: r.offset, value: r.value!.toString(), key: r.key?.toString(), timestamp: r.timestamp });
+    // Until a fetch finds nothing: a container may answer a high watermark up to hwCacheMs old.
+    if (res.records.length === 0) return out;
+    offset = res.nextOffset;
+  }
+}
+
+describe('sealing', () => {
+  let storage: Storage;
+  beforeAll(async () => {
+    storage = await testStorage();
+  });
+  afterAll(() => storage.destroy());
+
+  it('a fetch from 0 after sealing returns the same records as before, and the tail is emptied', async () => {
+    const topic = await storage.topics.create(randomName(), 1);
+    // Small inline batches and large staged ones, interleaved.
+    let next = 0;
+    for (let i = 0; i < 12; i++) {
+      const [count, size] = i % 3 === 0 ? [40, 1000] : [5, 100];
+      await storage.log.append(topic.topicId, 0, recordsFrom(next, count, size));
+      next += count;
+    }
+    const before = await readAll(storage, topic.topicId);
+    expect(before).toHaveLength(next);
+
+    const report = await runLater(storage, topic.name);
+    expect(report.partitions[0]!.seal).toMatchObject({ segments: 1, records: next, tailItemsDeleted: 12 });
+    expect(await storage.tail.query({ pk: partitionKey(topic.topicId, 0), forward: true, limit: 10 })).toEqual([]);
+
+    // A container that saw the tail, and one that saw nothing, read the same.
+    expect(await readAll(storage, topic.topicId)).toEqual(before);
+    const cold = sameTables(storage.config);
+    expect(await readAll(cold, topic.topicId)).toEqual(before);
+    expect(await cold.log.bounds(topic.topicId, 0)).toEqual({ logStartOffset: 0, highWatermark: next });
+
+    // Appends after a full seal continue at the sealed end, from a cold container too.
+    expect((await cold.log.append(topic.topicId, 0, recordsFrom(next, 2, 10))).baseOffset).toBe(next);
+    const after = await readAll(storage, topic.topicId);
+    expect(after).toHaveLength(next + 2);
+    expect(after.map((r) => r.offset)).toEqual(Array.from({ length: next + 2 }, (_, i) => i));
+    cold.destroy();
+  });
+
+  it('a second seal makes a second segment after the first; fetches cross from one to the next and into the tail', async () => {
+    const topic = await storage.topics.create(randomName(), 1);
+    await storage.log.append(topic.topicId, 0, recordsFrom(0, 30, 50));
+    await runLater(storage, topic.name);
+    await storage.log.append(topic.topicId, 0, recordsFrom(30, 30, 50));
+    await runLater(storage, topic.name);
+    await storage.log.append(topic.topicId, 0, recordsFrom(60, 30, 50));
+    const segments = await storage.segments.list(partitionKey(topic.topicId, 0));
+    expect(segments.map((s) => [s.baseOffset, s.endOffset])).toEqual([
+      [0, 30],
+      [30, 60],
+    ]);
+    const all = await readAll(sameTables(storage.config), topic.topicId);
+    expect(all.map((r) => r.offset)).toEqual(Array.from({ length: 90 }, (_, i) => i));
+    expect(all.map((r) => r.value)).toEqual(Array.from({ length: 90 }, (_, i) => valueOf(i, 50).toString()));
+  });
+
+  it('young tail items are not sealed (the offset-cache safety window)', async () => {
+    const topic = await storage.topics.create(randomName(), 1);
+    await storage.log.append(topic.topicId, 0, recordsFrom(0, 10, 50));
+    const report = await runJobs(storage, { topic: topic.name });
+    expect(report.partitions[0]!.seal).toMatchObject({ segments: 0 });
+  });
+
+  it('finds offsets by time inside sealed segments', async () => {
+    const topic = await storage.topics.create(randomName(), 1);
+    await storage.log.append(topic.topicId, 0, recordsFrom(0, 50, 100));
+    await runLater(storage, topic.name);
+    await storage.log.append(topic.topicId, 0, recordsFrom(50, 10, 100));
+    const api = createApi({ storage });
+    const at = async (t: number) =>
+      (await call(api, 'GET', `/v1/topics/${topic.name}/partitions/0/offsets`, { query: { at: String(t) } })).body;
+    expect(await at(T0 + 17)).toEqual({ offset: 17, timestamp: T0 + 17 });
+    expect(await at(T0 + 55)).toEqual({ offset: 55, timestamp: T0 + 55 });
+    expect(await at(0)).toEqual({ offset: 0, timestamp: T0 });
+  });
+
+  it('a fetch of one record in the middle of a 64 MiB segment reads less than 1 MiB from S3', async () => {
+    const topic = await storage.topics.create(randomName(), 1, { segmentBytes: 64 * 1024 * 1024 });
+    const perBatch = 100;
+    const size = 1024;
+    let next = 0;
+    while (next * size < 64 * 1024 * 1024) {
+      await storage.log.append(topic.topicId, 0, recordsFrom(next, perBatch, size));
+      next += perBatch;
+    }
+    const report = await runLater(storage, topic.name);
+    expect(report.partitions[0]!.seal!.bytes).toBeGreaterThan(64 * 1024 * 1024);
+    const [segment] = await storage.segments.list(partitionKey(topic.topicId, 0));
+    // The segment rolled at segmentBytes; the rest went to a second one.
+    expect(segment!.bytes).toBeGreaterThanOrEqual(64 * 1024 * 1024);
+    expect(segment!.bytes).toBeLessThan(64 * 1024 * 1024 + 200 * 1024);
+
+    const reader = sameTables(storage.config);
+    const middle = Math.floor(segment!.endOffset / 2) + 37;
+    const res = await reader.log.read(topic.topicId, 0, middle, { maxRecords: 1, maxBytes: 1 << 20 });
+    expect(res.records.map((r) => r.value!.toString())).toEqual([valueOf(middle, size).toString()]);
+    console.log(`one record from the middle of a ${(segment!.bytes / 2 ** 20).toFixed(1)} MiB segment: ${reader.usage.s3BytesRead} bytes read from S3`);
+    expect(reader.usage.s3BytesRead).toBeGreaterThan(0);
+    expect(reader.usage.s3BytesRead).toBeLessThan(1024 * 1024);
+    reader.destroy();
+  }, 240_000);
+});
