@@ -58,6 +58,9 @@ export async function produce({ storage, request, params, config, keylessPartiti
   parsed.forEach((record, index) => {
     const field = `records[${index}]`;
     if (record.partition !== undefined) integer(record.partition, `${field}.partition`, 0, topic.partitions - 1);
+    if (topic.config.cleanupPolicy === 'compact' && record.input.key === null) {
+      throw invalid(`${field}.key`, "is required: the topic is compacted (cleanupPolicy 'compact') and keeps the latest record per key");
+    }
     const size = recordSize(record.input);
     if (size > topic.config.maxMessageBytes) {
       throw new RecordTooLargeError(`${field} is ${size} bytes encoded; the topic's maxMessageBytes is ${topic.config.maxMessageBytes}`, {

@@ -48,7 +48,7 @@ describe('topics', () => {
     expect(configOnly.body.config).toMatchObject({ cleanupPolicy: 'compact', retentionMs: 1000 });
 
     // ...and still takes an explicit partition that only the new count allows.
-    const res = await call(other, 'POST', `/v1/topics/${name}/records`, { body: { records: [{ value: 'y', partition: 3 }] } });
+    const res = await call(other, 'POST', `/v1/topics/${name}/records`, { body: { records: [{ key: 'k', value: 'y', partition: 3 }] } });
     expect(res.status).toBe(200);
     expect(res.body.offsets).toEqual([{ partition: 3, offset: 0 }]);
   });
@@ -65,6 +65,17 @@ describe('topics', () => {
     expect(second.body.topicId).not.toBe(first.body.topicId);
     const fetched = await call(api, 'GET', `/v1/topics/${name}/partitions/0/records`, { query: { offset: '0' } });
     expect(fetched.body).toMatchObject({ records: [], highWatermark: 0 });
+  });
+
+  it('a compacted topic refuses keyless records (400, nothing lands) and takes keyed ones', async () => {
+    const name = randomName();
+    await call(api, 'POST', '/v1/topics', { body: { name, partitions: 1, config: { cleanupPolicy: 'compact' } } });
+    const keyless = await call(api, 'POST', `/v1/topics/${name}/records`, { body: { records: [{ key: 'a', value: '1' }, { value: '2' }] } });
+    expect(keyless.status).toBe(400);
+    expect(keyless.body.error).toMatchObject({ code: 'INVALID_REQUEST', field: 'records[1].key' });
+    expect((await call(api, 'GET', `/v1/topics/${name}`)).body.partitions[0].highWatermark).toBe(0);
+    const keyed = await call(api, 'POST', `/v1/topics/${name}/records`, { body: { records: [{ key: 'a', value: '1' }] } });
+    expect(keyed.status).toBe(200);
   });
 
   it('two containers creating the same name: exactly one wins, the other gets 409', async () => {
