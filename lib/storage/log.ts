@@ -404,9 +404,10 @@ export class LogStore {
     const state = await this.partitions.get(pk);
     for (const segment of await this.segments.list(pk)) {
       if (segment.endOffset <= state.logStartOffset || segment.maxTimestamp < timestamp || !segment.key) continue;
+      // The span's newest record is at or after `timestamp`, so the match is inside it.
       const range = byteRangeForTimestamp(segment.index, segment.bytes, timestamp);
       if (!range) continue;
-      const chunk = await this.segments.readRange(segment.key, range.start, segment.bytes);
+      const chunk = await this.segments.readRange(segment.key, range.start, range.end);
       for (const { records } of completeBatches(chunk).batches) {
         const match = records.find((r) => r.timestamp >= timestamp && r.offset >= state.logStartOffset);
         if (match) return { offset: match.offset, timestamp: match.timestamp };
