@@ -366,12 +366,13 @@ export class LogStore {
     const averageRecordBytes = segment.bytes / Math.max(1, segment.recordCount);
     const wanted = Math.min(limits.maxBytes, Math.ceil(limits.maxRecords * averageRecordBytes));
     const range = byteRangeFor(segment.index, segment.bytes, offset, wanted);
-    let chunk = await this.segments.readRange(segment.key, range.start, range.end);
-    let { batches, partialLength } = completeBatches(chunk);
-    if (batches.length === 0 && partialLength !== undefined) {
-      // One batch larger than the range: read exactly it.
-      chunk = await this.segments.readRange(segment.key, range.start, range.start + partialLength);
-      ({ batches } = completeBatches(chunk));
+    const read = completeBatches(await this.segments.readRange(segment.key, range.start, range.end));
+    let batches = read.batches;
+    if (read.partialLength !== undefined && !batches.some((b) => b.header.baseOffset + b.header.lastOffsetDelta >= offset)) {
+      // The batch we need was cut off at the range's end (a batch larger than the range,
+      // or a compaction gap the sparse index cannot see): read exactly it.
+      const from = range.start + read.consumed;
+      batches = completeBatches(await this.segments.readRange(segment.key, from, from + read.partialLength)).batches;
     }
     const records: StoredRecord[] = [];
     let scannedTo = offset;

@@ -8,11 +8,18 @@ import {
   decodeBatch,
   decodeBatches,
   encodeBatch,
+  encodeBatchKeepingOffsets,
   readBatchHeader,
   recordSize,
   setBaseOffset,
 } from '../../lib/core/codec/record-batch.ts';
-import type { BatchInput, RecordHeader, RecordInput } from '../../lib/core/codec/record-batch.ts';
+import type {
+  BatchInput,
+  BatchKeepingOffsetsInput,
+  RecordHeader,
+  RecordInput,
+  StoredRecord,
+} from '../../lib/core/codec/record-batch.ts';
 import { Reader, sizeOfVarint, sizeOfVarlong, Writer } from '../../lib/core/codec/varint.ts';
 
 // kafkajs's RecordBatch v2 encoder and decoder: the independent implementation.
@@ -414,6 +421,129 @@ describe('decodeBatch', () => {
     const buf = encodeBatch({ baseOffset: 0, records: [record({ value: utf8('shared') })] });
     const value = decodeBatch(buf).records[0]!.value!;
     expect(value.buffer).toBe(buf.buffer);
+  });
+});
+
+/** kafkajs with explicit offset deltas and lastOffsetDelta: what a compacted batch is. */
+async function kafkajsEncodeKeepingOffsets(input: BatchKeepingOffsetsInput): Promise<Buffer> {
+  const first = input.records[0]!.timestamp;
+  const batch = await kafkajsRecordBatch({
+    compression: 0,
+    firstOffset: Long.fromValue(input.baseOffset),
+    firstTimestamp: first,
+    maxTimestamp: Math.max(...input.records.map((r) => r.timestamp)),
+    partitionLeaderEpoch: -1,
+    lastOffsetDelta: input.lastOffsetDelta,
+    transactional: false,
+    producerId: Long.fromValue(input.producerId ?? -1n),
+    producerEpoch: input.producerEpoch ?? -1,
+    firstSequence: input.baseSequence ?? -1,
+    records: input.records.map((r) =>
+      kafkajsRecord({
+        offsetDelta: r.offset - input.baseOffset,
+        timestampDelta: r.timestamp - first,
+        key: r.key,
+        value: r.value,
+        headers: toKafkajsHeaders(r.headers),
+      }),
+    ),
+  });
+  return batch.buffer;
+}
+
+describe('encodeBatchKeepingOffsets', () => {
+  const at = (offset: number, overrides: Partial<RecordInput> = {}): StoredRecord => ({ ...record(overrides), offset });
+  const GAPPY: StoredRecord[] = [
+    at(102, { key: utf8('a'), timestamp: T + 10 }),
+    at(103, { key: null, value: null, timestamp: T - 50 }),
+    at(107, { headers: [{ key: 'h', value: utf8('x') }], timestamp: T + 2 ** 33 }),
+  ];
+
+  it('keeps the original offsets, the offset range and the producer fields', () => {
+    const input: BatchKeepingOffsetsInput = {
+      baseOffset: 100,
+      lastOffsetDelta: 9,
+      records: GAPPY,
+      producerId: 77n,
+      producerEpoch: 4,
+      baseSequence: 1_000,
+    };
+    const buf = encodeBatchKeepingOffsets(input);
+    const { header, records } = decodeBatch(buf);
+    expect(records).toEqual(GAPPY);
+    expect(header).toMatchObject({
+      baseOffset: 100,
+      lastOffsetDelta: 9,
+      recordCount: 3,
+      firstTimestamp: T + 10, // the first kept record's, as encodeBatch does
+      maxTimestamp: T + 2 ** 33,
+      producerId: 77n,
+      producerEpoch: 4,
+      baseSequence: 1_000,
+    });
+  });
+
+  it('writes the same bytes as kafkajs given the same offset deltas', async () => {
+    const input: BatchKeepingOffsetsInput = { baseOffset: 100, lastOffsetDelta: 9, records: GAPPY, producerId: 5n, producerEpoch: 0, baseSequence: 7 };
+    expect(encodeBatchKeepingOffsets(input).equals(await kafkajsEncodeKeepingOffsets(input))).toBe(true);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 0, max: 2 ** 31 - 1 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 2 ** 50 }),
+        fc.nat({ max: 1_000 }),
+        fc.array(fc.integer({ min: -(2 ** 40), max: 2 ** 45 }), { minLength: 8, maxLength: 8 }),
+        async (deltas, baseOffset, slack, timestamps) => {
+          deltas.sort((a, b) => a - b);
+          const input: BatchKeepingOffsetsInput = {
+            baseOffset,
+            lastOffsetDelta: Math.min(2 ** 31 - 1, deltas.at(-1)! + slack),
+            records: deltas.map((d, i) => at(baseOffset + d, { value: randomBytes(i * 7), timestamp: timestamps[i]! })),
+          };
+          expect(encodeBatchKeepingOffsets(input).toString('hex')).toBe((await kafkajsEncodeKeepingOffsets(input)).toString('hex'));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('writes what encodeBatch writes when no record is missing', () => {
+    const records = VARIED.map((r, i) => ({ ...r, offset: 40 + i }));
+    const kept = encodeBatchKeepingOffsets({ baseOffset: 40, lastOffsetDelta: VARIED.length - 1, records, producerId: 3n });
+    expect(kept.equals(encodeBatch({ baseOffset: 40, records: VARIED, producerId: 3n }))).toBe(true);
+  });
+
+  it('rewrites a decoded batch keeping only some records, as compaction does', async () => {
+    const original = decodeBatch(encodeBatch({ baseOffset: 500, records: VARIED, producerId: 9n, producerEpoch: 1, baseSequence: 20 }));
+    const { header } = original;
+    const kept = original.records.filter((_, i) => i % 2 === 1);
+    const buf = encodeBatchKeepingOffsets({ ...header, records: kept });
+    const decoded = decodeBatch(buf);
+    expect(decoded.records).toEqual(kept);
+    expect(decoded.records.map((r) => r.offset)).toEqual([501, 503]);
+    expect(decoded.header.baseOffset + decoded.header.lastOffsetDelta).toBe(504);
+    // kafkajs reads it back with the same absolute offsets.
+    expect((await kafkajsDecode(buf)).records.map((r) => r.offset)).toEqual(['501', '503']);
+  });
+
+  it('refuses invalid input with a RangeError', () => {
+    const ok = (records: StoredRecord[], baseOffset = 10, lastOffsetDelta = 5) => () =>
+      encodeBatchKeepingOffsets({ baseOffset, lastOffsetDelta, records });
+    expect(ok([at(10), at(15)])).not.toThrow();
+    expect(ok([])).toThrow(RangeError);
+    expect(ok([at(9)])).toThrow(/record 0: offset 9/);
+    expect(ok([at(16)])).toThrow(/record 0: offset 16/);
+    expect(ok([at(11), at(11)])).toThrow(/record 1: offset 11/);
+    expect(ok([at(12), at(11)])).toThrow(RangeError);
+    expect(ok([at(11.5)])).toThrow(RangeError);
+    expect(ok([at(10)], 10, -1)).toThrow(/lastOffsetDelta/);
+    expect(ok([at(10)], 10, 2 ** 31)).toThrow(/lastOffsetDelta/);
+    expect(ok([at(10)], -1, 20)).toThrow(/baseOffset/);
+    expect(ok([at(Number.MAX_SAFE_INTEGER)], Number.MAX_SAFE_INTEGER - 4, 5)).toThrow(/baseOffset/);
+    expect(ok([at(10, { timestamp: 2 ** 53 })])).toThrow(/timestamp/);
+    const records = [at(10)];
+    expect(() => encodeBatchKeepingOffsets({ baseOffset: 10, lastOffsetDelta: 0, records, producerEpoch: 2 ** 15 })).toThrow(RangeError);
+    expect(() => encodeBatchKeepingOffsets({ baseOffset: 10, lastOffsetDelta: 0, records, baseSequence: 2 ** 31 })).toThrow(RangeError);
+    expect(() => encodeBatchKeepingOffsets({ baseOffset: 10, lastOffsetDelta: 0, records, producerId: 2n ** 63n })).toThrow(RangeError);
   });
 });
 
