@@ -59,14 +59,12 @@ async function runPartition(
   options: JobOptions,
 ): Promise<PartitionReport> {
   const pk = partitionKey(topic.topicId, partition);
+  const sealMinAgeMs = options.sealMinAgeMs ?? defaultSealOptions.sealMinAgeMs;
+  if (!(await mayHaveWork(storage, topic, pk, now(), sealMinAgeMs))) return { topic: topic.name, partition, skipped: false };
   const lease = await storage.partitions.acquireLease(pk, owner, options.leaseMs ?? 300_000);
   if (!lease) return { topic: topic.name, partition, skipped: true };
   try {
-    const seal = await sealPartition(storage, topic, partition, {
-      ...defaultSealOptions,
-      now,
-      ...(options.sealMinAgeMs !== undefined ? { sealMinAgeMs: options.sealMinAgeMs } : {}),
-    });
+    const seal = await sealPartition(storage, topic, partition, { now, sealMinAgeMs });
     const retention = await applyRetention(storage, topic, partition, now());
     const compaction = topic.config.cleanupPolicy === 'compact' ? await compactPartition(storage, topic, partition, now()) : undefined;
     const garbageDeleted = await collectGarbage(storage, topic, partition, now(), options.garbageGraceMs ?? 3_600_000);
@@ -74,4 +72,21 @@ async function runPartition(
   } finally {
     await storage.partitions.releaseLease(pk, lease);
   }
+}
+
+/**
+ * A few small reads that tell an idle partition from one with work, so a schedule costs
+ * next to nothing (and writes nothing, not even a lease) while a topic is quiet: a tail
+ * item old enough to seal, or left below the sealed end by a crashed run; the oldest live
+ * segment past retentionMs; any segments under a size limit or compaction.
+ */
+async function mayHaveWork(storage: Storage, topic: TopicMeta, pk: string, now: number, sealMinAgeMs: number): Promise<boolean> {
+  const state = await storage.partitions.get(pk);
+  const [oldestTail] = await storage.tail.query({ pk, forward: true, limit: 1 });
+  if (oldestTail && (oldestTail.offset < state.sealedOffset || oldestTail.appendedAt <= now - sealMinAgeMs)) return true;
+  if (state.sealedOffset <= state.logStartOffset) return false; // nothing sealed and live
+  const { retentionMs, retentionBytes, cleanupPolicy } = topic.config;
+  if (retentionBytes !== -1 || cleanupPolicy === 'compact') return true;
+  const oldestSegment = await storage.segments.containing(pk, state.logStartOffset);
+  return !oldestSegment || (retentionMs !== -1 && oldestSegment.maxTimestamp < now - retentionMs);
 }

@@ -85,8 +85,21 @@ describe('sealing', () => {
   it('young tail items are not sealed (the offset-cache safety window)', async () => {
     const topic = await storage.topics.create(randomName(), 1);
     await storage.log.append(topic.topicId, 0, recordsFrom(0, 10, 50));
-    const report = await runJobs(storage, { topic: topic.name });
-    expect(report.partitions[0]!.seal).toMatchObject({ segments: 0 });
+    await runJobs(storage, { topic: topic.name });
+    const pk = partitionKey(topic.topicId, 0);
+    expect(await storage.segments.list(pk)).toEqual([]);
+    expect(await storage.tail.query({ pk, forward: true, limit: 10 })).toHaveLength(1);
+  });
+
+  it('a job run on an idle partition writes nothing (not even a lease) and reads a few units', async () => {
+    const topic = await storage.topics.create(randomName(), 1);
+    await storage.log.append(topic.topicId, 0, recordsFrom(0, 20, 100));
+    await runLater(storage, topic.name);
+    const idle = sameTables(storage.config);
+    await runJobs(idle, { topic: topic.name, now: () => Date.now() + HOUR });
+    expect(idle.usage.writeUnits).toBe(0);
+    expect(idle.usage.readUnits).toBeLessThanOrEqual(6);
+    idle.destroy();
   });
 
   it('finds offsets by time inside sealed segments', async () => {
