@@ -1,7 +1,8 @@
 /**
  * Compaction (cleanupPolicy "compact"): in sealed segments, keeps only the latest record
- * of each key, and drops a key's tombstone (null value) once it is older than the topic's
- * deleteRetentionMs. Records keep their offsets; the gaps are skipped by fetches, as in
+ * of each key, and drops a key's tombstone (null value) once it has been sealed for the
+ * topic's deleteRetentionMs (a producer's timestamp may be old; sealing time is ours, and
+ * it bounds how long a consumer reading from 0 has to see the delete, as in Kafka). Records keep their offsets; the gaps are skipped by fetches, as in
  * Kafka. The tail is never rewritten, but its keys count as the latest.
  *
  *   1 put the rewritten segment under a new key (an orphan if we crash here: gc removes it)
@@ -9,6 +10,7 @@
  *   3 delete the old object
  */
 import type { CompactionResult } from '../core/job-report.ts';
+import { randomUUID } from 'node:crypto';
 import { encodeBatchKeepingOffsets, type StoredRecord } from '../core/codec/record-batch.ts';
 import { buildSegment, completeBatches } from '../core/segment.ts';
 import type { Storage } from '../storage/index.ts';
@@ -34,10 +36,10 @@ export async function compactPartition(storage: Storage, topic: TopicMeta, parti
     for (const r of await storage.tail.recordsOf(pk, item)) if (r.key) latest.set(keyOf(r), r.offset);
   }
 
-  const keep = (r: StoredRecord) => {
+  const keep = (r: StoredRecord, sealedAt: number) => {
     if (!r.key) return true; // written before the topic was compacted: nothing to compare with
     if (latest.get(keyOf(r)) !== r.offset) return false;
-    return r.value !== null || r.timestamp >= now - topic.config.deleteRetentionMs;
+    return r.value !== null || sealedAt >= now - topic.config.deleteRetentionMs;
   };
 
   let segmentsRewritten = 0;
@@ -47,7 +49,7 @@ export async function compactPartition(storage: Storage, topic: TopicMeta, parti
     const rewritten: Buffer[] = [];
     let removed = 0;
     for (const { header, records } of batches) {
-      const kept = records.filter(keep);
+      const kept = records.filter((r) => keep(r, segment.createdAt));
       removed += records.length - kept.length;
       if (kept.length > 0) {
         rewritten.push(
@@ -68,7 +70,7 @@ export async function compactPartition(storage: Storage, topic: TopicMeta, parti
       next = { ...segment, bytes: 0, recordCount: 0, index: [], key: undefined };
     } else {
       const built = buildSegment(rewritten);
-      const key = storage.segments.objectKey(pk, segment.baseOffset, segment.endOffset, now);
+      const key = storage.segments.objectKey(pk, segment.baseOffset, segment.endOffset, randomUUID().slice(0, 8));
       await storage.segments.writeObject(key, built.bytes);
       next = { ...segment, ...built.summary, endOffset: segment.endOffset, baseOffset: segment.baseOffset, key, index: built.index };
     }

@@ -7,6 +7,7 @@
  *   2 delete its index item, then its object
  *
  * A crash between leaves an item below the log start, which the next run deletes first.
+ * As in Kafka, compacted topics keep each key's latest record however old: no retention.
  */
 import type { RetentionResult } from '../core/job-report.ts';
 import type { Storage } from '../storage/index.ts';
@@ -16,7 +17,7 @@ import type { TopicMeta } from '../storage/topics.ts';
 
 export async function applyRetention(storage: Storage, topic: TopicMeta, partition: number, now: number): Promise<RetentionResult> {
   const pk = partitionKey(topic.topicId, partition);
-  const { retentionMs, retentionBytes } = topic.config;
+  const { retentionMs, retentionBytes, cleanupPolicy } = topic.config;
   let state = await storage.partitions.get(pk);
   const all = await storage.segments.list(pk);
   const leftBehind = all.filter((s) => s.endOffset <= state.logStartOffset);
@@ -28,7 +29,7 @@ export async function applyRetention(storage: Storage, topic: TopicMeta, partiti
   }
 
   let remaining = live.reduce((n, s) => n + s.bytes, 0) + (await tailBytes(storage, pk, state.sealedOffset));
-  for (const segment of live) {
+  for (const segment of cleanupPolicy === 'compact' ? [] : live) {
     const expired = retentionMs !== -1 && segment.maxTimestamp < now - retentionMs;
     const oversize = retentionBytes !== -1 && remaining - segment.bytes >= retentionBytes;
     if (!expired && !oversize) break;

@@ -28,6 +28,9 @@ export interface JobOptions {
   readonly onPartition?: (report: PartitionReport) => void;
 }
 
+/** How long after a topic's deletion its data is purged. */
+export const purgeDelayMs = 5 * 60_000;
+
 export async function runJobs(storage: Storage, options: JobOptions = {}): Promise<JobReport> {
   const now = options.now ?? Date.now;
   const owner = `jobs-${randomUUID()}`;
@@ -42,9 +45,12 @@ export async function runJobs(storage: Storage, options: JobOptions = {}): Promi
   }
   const purgedTopics: string[] = [];
   if (!options.topic) {
-    for (const deleted of await storage.topics.listDeleted()) {
-      await purgeDeletedTopic(storage, deleted);
-      purgedTopics.push(deleted.name);
+    for (const { topic, deletedAt } of await storage.topics.listDeleted()) {
+      // Containers may still append under the old id for their topic cache's lifetime
+      // plus a request's: purge after that, or such appends would outlive the purge.
+      if (deletedAt > now() - purgeDelayMs) continue;
+      await purgeDeletedTopic(storage, topic);
+      purgedTopics.push(topic.name);
     }
   }
   return { partitions, purgedTopics };
@@ -67,6 +73,8 @@ async function runPartition(
     const seal = await sealPartition(storage, topic, partition, { now, sealMinAgeMs });
     const retention = await applyRetention(storage, topic, partition, now());
     const compaction = topic.config.cleanupPolicy === 'compact' ? await compactPartition(storage, topic, partition, now()) : undefined;
+    // This container's caches (log start, batch boundaries) may describe what just moved.
+    storage.log.forget(topic.topicId, partition);
     const garbageDeleted = await collectGarbage(storage, topic, partition, now(), options.garbageGraceMs ?? 3_600_000);
     return { topic: topic.name, partition, skipped: false, seal, retention, ...(compaction ? { compaction } : {}), garbageDeleted };
   } finally {

@@ -69,7 +69,7 @@ export async function sealPartition(storage: Storage, topic: TopicMeta, partitio
  * Younger items than sealMinAgeMs are never taken.
  */
 async function dueItems(storage: Storage, pk: string, topic: TopicMeta, from: number, options: SealOptions): Promise<TailItem[]> {
-  const { segmentBytes, segmentMs, retentionMs } = topic.config;
+  const { segmentBytes, segmentMs, retentionMs, cleanupPolicy } = topic.config;
   const now = options.now();
   const items: TailItem[] = [];
   let bytes = 0;
@@ -83,8 +83,13 @@ async function dueItems(storage: Storage, pk: string, topic: TopicMeta, from: nu
   if (!oldest) return [];
   const full = bytes >= segmentBytes;
   const aged = oldest.appendedAt <= now - segmentMs;
-  const expiring = retentionMs !== -1 && oldest.maxTimestamp <= now - retentionMs;
-  return full || aged || expiring ? items : [];
+  const expiring = cleanupPolicy === 'delete' && retentionMs !== -1 && oldest.maxTimestamp <= now - retentionMs;
+  if (full || aged) return items;
+  if (!expiring) return [];
+  // Sealed early only for retention: take just the expired items, or the segment's
+  // newest record would keep the expired ones alive.
+  const firstLive = items.findIndex((item) => item.maxTimestamp > now - retentionMs);
+  return firstLive < 0 ? items : items.slice(0, firstLive);
 }
 
 /** Deletes tail items (and then their staged objects) whose batches are sealed below `sealedOffset`. */

@@ -30,7 +30,7 @@ import type { UsageMeter } from './clients.ts';
 import type { PartitionStore } from './partitions.ts';
 import type { SegmentRecord, SegmentStore } from './segments.ts';
 import { bucketLayout } from './tables.ts';
-import { partitionKey, StagedObjectGoneError, type TailItem, type TailStore } from './tail.ts';
+import { ObjectGoneError, partitionKey, type TailItem, type TailStore } from './tail.ts';
 
 export { partitionKey };
 
@@ -205,9 +205,11 @@ export class LogStore {
     return { baseOffset: offset, count };
   }
 
-  /** The partition's first offset and the offset the next append will get. */
+  /** The partition's first offset and the offset the next append will get, both read fresh. */
   bounds(topicId: string, partition: number): Promise<PartitionBounds> {
-    return this.boundsOf(partitionKey(topicId, partition));
+    const pk = partitionKey(topicId, partition);
+    this.logStarts.delete(pk);
+    return this.boundsOf(pk);
   }
 
   private async boundsOf(pk: string): Promise<PartitionBounds> {
@@ -253,9 +255,11 @@ export class LogStore {
     try {
       return await this.readTail(pk, offset, limits);
     } catch (err) {
-      // The sealer moved a batch between our read of its item and of its object.
-      if (!(err instanceof StagedObjectGoneError) || retried) throw err;
+      // A job moved or dropped data between our read of an item and of its object:
+      // read again with nothing cached, once.
+      if (!(err instanceof ObjectGoneError) || retried) throw err;
       this.views.delete(pk);
+      this.logStarts.delete(pk);
       return this.readOnce(pk, offset, limits, true);
     }
   }
@@ -466,7 +470,7 @@ export class LogStore {
     return logStartOffset;
   }
 
-  /** Forgets what this container cached about a partition (tests, and jobs that move it). */
+  /** Forgets what this container cached about a partition: jobs that moved it call this. */
   forget(topicId: string, partition: number): void {
     const pk = partitionKey(topicId, partition);
     for (const cache of [this.nextOffsets, this.logStarts, this.views]) cache.delete(pk);

@@ -16,6 +16,7 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObject
 import { decodeSegmentIndex, encodeSegmentIndex, type SegmentIndexEntry } from '../core/segment.ts';
 import type { UsageMeter } from './clients.ts';
 import { bucketLayout } from './tables.ts';
+import { objectGone } from './tail.ts';
 
 export interface SegmentRecord {
   readonly baseOffset: number;
@@ -43,11 +44,11 @@ export class SegmentStore {
   /**
    * Where a segment's bytes go. Sealing the same range again writes the same key, so a
    * rerun after a crash overwrites rather than leaves an orphan; compaction's rewrites
-   * carry a generation so they never overwrite what readers may still be reading.
+   * carry a generation of their own so they never overwrite what readers may still read.
    */
-  objectKey(pk: string, baseOffset: number, endOffset: number, generation = 0): string {
+  objectKey(pk: string, baseOffset: number, endOffset: number, generation?: string): string {
     const pad = (n: number) => String(n).padStart(16, '0');
-    return `${bucketLayout.segments}${pk.replace('#', '/')}/${pad(baseOffset)}-${pad(endOffset)}${generation ? `.g${generation}` : ''}.seg`;
+    return `${bucketLayout.segments}${pk.replace('#', '/')}/${pad(baseOffset)}-${pad(endOffset)}${generation ? `.${generation}` : ''}.seg`;
   }
 
   async writeObject(key: string, bytes: Buffer): Promise<void> {
@@ -56,7 +57,11 @@ export class SegmentStore {
 
   /** Bytes [start, end) of an object, counted in the usage meter. */
   async readRange(key: string, start: number, end: number): Promise<Buffer> {
-    const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+    const object = await this.s3
+      .send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }))
+      .catch((err: unknown) => {
+        throw objectGone(key, err);
+      });
     const bytes = Buffer.from(await object.Body!.transformToByteArray());
     this.usage.s3BytesRead += bytes.length;
     return bytes;

@@ -33,8 +33,16 @@ export interface TailQuery {
   readonly atMost?: number;
 }
 
-/** A pointer item whose staged object is gone: the sealer moved the batch into a segment. */
-export class StagedObjectGoneError extends Error {}
+/**
+ * An object named by an item we just read is gone: the sealer moved a staged batch into a
+ * segment, or retention or compaction replaced a segment, between our two reads.
+ */
+export class ObjectGoneError extends Error {}
+
+/** Turns S3's NoSuchKey into ObjectGoneError. */
+export function objectGone(key: string | undefined, err: unknown): unknown {
+  return (err as Error).name === 'NoSuchKey' ? new ObjectGoneError(key, { cause: err }) : err;
+}
 
 export function partitionKey(topicId: string, partition: number): string {
   return `${topicId}#${partition}`;
@@ -75,8 +83,7 @@ export class TailStore {
         const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: item.object }));
         batch = Buffer.from(await object.Body!.transformToByteArray());
       } catch (err) {
-        if ((err as Error).name === 'NoSuchKey') throw new StagedObjectGoneError(item.object, { cause: err });
-        throw err;
+        throw objectGone(item.object, err);
       }
     }
     setBaseOffset(batch, item.offset);

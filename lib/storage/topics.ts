@@ -92,8 +92,8 @@ export class TopicStore {
   }
 
   /** Topics deleted but not yet purged: their data still waits for the purge job. */
-  async listDeleted(): Promise<TopicMeta[]> {
-    const deleted: TopicMeta[] = [];
+  async listDeleted(): Promise<Array<{ topic: TopicMeta; deletedAt: number }>> {
+    const deleted: Array<{ topic: TopicMeta; deletedAt: number }> = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.dynamodb.send(
@@ -106,7 +106,9 @@ export class TopicStore {
           ExpressionAttributeValues: { ':prefix': { S: deletedMarkerPrefix } },
         }),
       );
-      for (const item of page.Items ?? []) deleted.push({ ...fromItem(item), name: item.topicName!.S! });
+      for (const item of page.Items ?? []) {
+        deleted.push({ topic: { ...fromItem(item), name: item.topicName!.S! }, deletedAt: Number(item.deletedAt!.N) });
+      }
       start = page.LastEvaluatedKey;
     } while (start);
     return deleted;
