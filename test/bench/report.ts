@@ -1,17 +1,10 @@
-/** The bench's result: a small text report, or JSON with the same figures. */
+/** The throughput scenario's result: a small text report, or JSON with the same figures. */
 import { defaultLogOptions } from '../../lib/storage/log.ts';
-import type { BenchOptions } from './run.ts';
+import { counts, fixed, int, round, table } from './format.ts';
+import type { BenchOptions } from './options.ts';
+import { sumValues as sum, type Usage } from './usage.ts';
 
-/** What the server-side storage used during one phase. */
-export interface Usage {
-  readonly readUnits: number;
-  readonly writeUnits: number;
-  readonly appendConflicts: number;
-  /** DynamoDB calls by command, e.g. `{ PutItemCommand: 200 }`. */
-  readonly dynamodbCalls: Record<string, number>;
-  /** S3 requests by command. */
-  readonly s3Requests: Record<string, number>;
-}
+export type { Usage };
 
 export interface PhaseResult {
   readonly records: number;
@@ -32,8 +25,6 @@ export interface BenchResult {
 }
 
 const MiB = 1024 * 1024;
-
-const sum = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
 
 function notes(result: BenchResult): string[] {
   const lines = [
@@ -78,20 +69,21 @@ function phaseJson(phase: PhaseResult) {
   };
 }
 
-export function printReport(result: BenchResult, out: NodeJS.WritableStream): void {
+/** The throughput figures as JSON (the bench's top-level JSON fields, as before the cost scenarios). */
+export function throughputJson(result: BenchResult) {
   const { options, produce, consume } = result;
-  if (options.json) {
-    const json = {
-      options,
-      setupSeconds: round(result.setupSeconds, 2),
-      encodedBatchBytes: result.encodedBatchBytes,
-      produce: phaseJson(produce),
-      consume: phaseJson(consume),
-      notes: notes(result),
-    };
-    out.write(`${JSON.stringify(json, null, 2)}\n`);
-    return;
-  }
+  return {
+    options,
+    setupSeconds: round(result.setupSeconds, 2),
+    encodedBatchBytes: result.encodedBatchBytes,
+    produce: phaseJson(produce),
+    consume: phaseJson(consume),
+    notes: notes(result),
+  };
+}
+
+export function throughputText(result: BenchResult): string[] {
+  const { options, produce, consume } = result;
 
   const routing =
     options.routing === 'explicit' ? 'each naming one partition, rotating' : 'no partition named, the server routes';
@@ -162,38 +154,6 @@ export function printReport(result: BenchResult, out: NodeJS.WritableStream): vo
       );
     }
   }
-  lines.push(
-    '',
-    ...notes(result).map((n) => `Note: ${n}`),
-    '',
-  );
-  out.write(lines.join('\n'));
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  // First column left-aligned (labels), the rest right-aligned (numbers).
-  return all.map((row) =>
-    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ').trimEnd(),
-  );
-}
-
-function counts(byCommand: Record<string, number>): string {
-  const entries = Object.entries(byCommand).filter(([, n]) => n > 0);
-  if (entries.length === 0) return 'none';
-  return entries.map(([command, n]) => `${command.replace(/Command$/, '')} ${int(n)}`).join(', ');
-}
-
-function int(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-function fixed(n: number, digits: number): string {
-  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function round(n: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
+  lines.push('', ...notes(result).map((n) => `Note: ${n}`), '');
+  return lines;
 }

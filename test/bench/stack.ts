@@ -3,6 +3,7 @@
  * DynamoDB Local in memory and s3rver in a temporary folder on free ports, storage with
  * its tables and bucket, the API, and the local HTTP server on a free 127.0.0.1 port.
  */
+import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ export interface BenchStack {
   readonly storage: Storage;
   /** DynamoDB calls the server's storage made, by command (the meter counts units, not calls). */
   readonly dynamodbCalls: Record<string, number>;
+  /** Capacity units those calls consumed, by command (the meter only splits read and write). */
+  readonly dynamodbUnits: Record<string, number>;
   /** 5xx details the server logged (kept, not printed, so a failure can quote them). */
   readonly serverLog: string[];
   /** Stops the server and the emulators and removes the temporary folder; safe to call twice. */
@@ -61,11 +64,19 @@ export async function startBenchStack(): Promise<BenchStack> {
     await storage.ensureResources();
 
     const dynamodbCalls: Record<string, number> = {};
+    const dynamodbUnits: Record<string, number> = {};
+    // Added after the storage's own meter, so it runs inside it: the request already asks
+    // for ConsumedCapacity, and the answer carries it.
     storage.clients.dynamodb.middlewareStack.add(
-      (next, context) => (args) => {
+      (next, context) => async (args) => {
         const command = context.commandName ?? 'unknown';
         dynamodbCalls[command] = (dynamodbCalls[command] ?? 0) + 1;
-        return next(args);
+        const result = await next(args);
+        const consumed = (result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }).ConsumedCapacity;
+        for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+          dynamodbUnits[command] = (dynamodbUnits[command] ?? 0) + (c.CapacityUnits ?? 0);
+        }
+        return result;
       },
       { step: 'initialize', name: 'sluiceBenchCallCounter' },
     );
@@ -81,7 +92,7 @@ export async function startBenchStack(): Promise<BenchStack> {
       log,
     });
     stops.push(() => server.close());
-    return { url: server.url, storage, dynamodbCalls, serverLog, stop };
+    return { url: server.url, storage, dynamodbCalls, dynamodbUnits, serverLog, stop };
   } catch (error) {
     await stop();
     throw error;
