@@ -21,7 +21,9 @@ export async function applyRetention(storage: Storage, topic: TopicMeta, partiti
   let state = await storage.partitions.get(pk);
   const all = await storage.segments.list(pk);
   const leftBehind = all.filter((s) => s.endOffset <= state.logStartOffset);
-  const live = all.filter((s) => s.endOffset > state.logStartOffset);
+  // Only segments below the sealed end: an item a crashed sealer left above it is not yet
+  // part of the log (its batches still count as tail) until the next seal adopts it.
+  const live = all.filter((s) => s.endOffset > state.logStartOffset && s.endOffset <= state.sealedOffset);
   let segmentsDeleted = 0;
   let bytesDeleted = 0;
   for (const segment of leftBehind) {

@@ -69,13 +69,20 @@ async function runPartition(
   if (!(await mayHaveWork(storage, topic, pk, now(), sealMinAgeMs))) return { topic: topic.name, partition, skipped: false };
   const lease = await storage.partitions.acquireLease(pk, owner, options.leaseMs ?? 300_000);
   if (!lease) return { topic: topic.name, partition, skipped: true };
+  const graceMs = options.garbageGraceMs ?? 3_600_000;
   try {
+    // Any step below may leave garbage too young to collect now (a crash between two
+    // deletions, a failed append's object): ask for a later pass first, so that even a
+    // crash here cannot lose it, and collect it then even if the partition is idle.
+    await storage.partitions.scheduleGc(pk, now() + graceMs);
     const seal = await sealPartition(storage, topic, partition, { now, sealMinAgeMs });
     const retention = await applyRetention(storage, topic, partition, now());
     const compaction = topic.config.cleanupPolicy === 'compact' ? await compactPartition(storage, topic, partition, now()) : undefined;
     // This container's caches (log start, batch boundaries) may describe what just moved.
     storage.log.forget(topic.topicId, partition);
-    const garbageDeleted = await collectGarbage(storage, topic, partition, now(), options.garbageGraceMs ?? 3_600_000);
+    const garbageDeleted = await collectGarbage(storage, topic, partition, now(), graceMs);
+    const worked = seal.segments > 0 || seal.tailItemsDeleted > 0 || (compaction?.segmentsRewritten ?? 0) > 0;
+    if (!worked) await storage.partitions.scheduleGc(pk, undefined); // this run made nothing to collect later
     return { topic: topic.name, partition, skipped: false, seal, retention, ...(compaction ? { compaction } : {}), garbageDeleted };
   } finally {
     await storage.partitions.releaseLease(pk, lease);
@@ -85,11 +92,13 @@ async function runPartition(
 /**
  * A few small reads that tell an idle partition from one with work, so a schedule costs
  * next to nothing (and writes nothing, not even a lease) while a topic is quiet: a tail
- * item old enough to seal, or left below the sealed end by a crashed run; the oldest live
- * segment past retentionMs; any segments under a size limit or compaction.
+ * item old enough to seal, or left below the sealed end by a crashed run; a garbage pass
+ * that an earlier run asked for; the oldest live segment past retentionMs; any segments
+ * under a size limit or compaction.
  */
 async function mayHaveWork(storage: Storage, topic: TopicMeta, pk: string, now: number, sealMinAgeMs: number): Promise<boolean> {
   const state = await storage.partitions.get(pk);
+  if (state.gcAt !== undefined && state.gcAt <= now) return true;
   const [oldestTail] = await storage.tail.query({ pk, forward: true, limit: 1 });
   if (oldestTail && (oldestTail.offset < state.sealedOffset || oldestTail.appendedAt <= now - sealMinAgeMs)) return true;
   if (state.sealedOffset <= state.logStartOffset) return false; // nothing sealed and live

@@ -3,7 +3,8 @@
  * offset order, records it in the segment index, and only then deletes the tail items.
  *
  *   1 put segment object   (same key on a rerun: overwritten, never orphaned)
- *   2 put segment index    (an item already there for the same range is success)
+ *   2 put segment index    (an item a crashed run left at the same base is adopted: its
+ *                           object was complete before its item was written)
  *   3 advance sealedOffset (conditional on the value read at the start)
  *   4 delete tail items below sealedOffset, then their staged objects
  *
@@ -44,12 +45,15 @@ export async function sealPartition(storage: Storage, topic: TopicMeta, partitio
     }
     const key = storage.segments.objectKey(pk, baseOffset, endOffset);
     await storage.segments.writeObject(key, built.bytes);
-    await storage.segments.put(pk, {
-      ...built.summary,
-      key,
-      index: built.index,
-      createdAt: options.now(),
-    });
+    const indexed = await storage.segments.put(pk, { ...built.summary, key, index: built.index, createdAt: options.now() });
+    if (indexed.endOffset !== endOffset) {
+      // A crashed run's segment (fewer batches were due then): adopt it and go on from its
+      // end. The object just written for the longer range is garbage for gc.
+      await storage.partitions.advanceSealed(pk, state.sealedOffset, indexed.endOffset);
+      state = await storage.partitions.get(pk);
+      result.tailItemsDeleted += await deleteSealedTail(storage, pk, state.sealedOffset);
+      continue;
+    }
     if (!(await storage.partitions.advanceSealed(pk, state.sealedOffset, endOffset))) {
       // Another sealer got there first (an overlapping lease): start from what it did.
       state = await storage.partitions.get(pk);

@@ -26,6 +26,8 @@ export interface PartitionState {
   readonly logStartOffset: number;
   /** Offsets below this are in sealed segments (their tail items may still linger). */
   readonly sealedOffset: number;
+  /** When garbage collection should look at the partition again, if it should. */
+  readonly gcAt?: number;
 }
 
 export interface Lease {
@@ -54,6 +56,18 @@ export class PartitionStore {
   /** Removes the partition's state (its topic was deleted and purged). */
   async delete(pk: string): Promise<void> {
     await this.dynamodb.send(new DeleteItemCommand({ TableName: this.table, Key: { pk: { S: pk } } }));
+  }
+
+  /** Asks for a garbage collection pass at `at`, or (undefined) for none. */
+  async scheduleGc(pk: string, at: number | undefined): Promise<void> {
+    await this.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: pk } },
+        UpdateExpression: at === undefined ? 'REMOVE gcAt' : 'SET gcAt = :at',
+        ...(at === undefined ? {} : { ExpressionAttributeValues: { ':at': { N: String(at) } } }),
+      }),
+    );
   }
 
   /** Takes (or renews) the partition's job lease for `ttlMs`; null while another holds it. */
@@ -140,5 +154,6 @@ function toState(item: Record<string, AttributeValue>): PartitionState {
   return {
     logStartOffset: Number(item.logStartOffset?.N ?? 0),
     sealedOffset: Number(item.sealedOffset?.N ?? 0),
+    ...(item.gcAt?.N ? { gcAt: Number(item.gcAt.N) } : {}),
   };
 }

@@ -86,8 +86,11 @@ export class SegmentStore {
     return objects;
   }
 
-  /** Records the segment; an item already there for the same range and object is success (a rerun). */
-  async put(pk: string, segment: SegmentRecord): Promise<void> {
+  /**
+   * Records the segment unless one already starts at its base offset; answers the one
+   * the index holds now: this one, or what an earlier (perhaps crashed) run put there.
+   */
+  async put(pk: string, segment: SegmentRecord): Promise<SegmentRecord> {
     try {
       await this.dynamodb.send(
         new PutItemCommand({
@@ -97,12 +100,10 @@ export class SegmentStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      return segment;
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException) || !err.Item) throw err;
-      const existing = fromItem(err.Item);
-      if (existing.endOffset !== segment.endOffset || existing.key !== segment.key) {
-        throw new Error(`segment ${pk}@${segment.baseOffset} exists with another range or object`, { cause: err });
-      }
+      return fromItem(err.Item);
     }
   }
 

@@ -200,6 +200,15 @@ describe('sluice CLI against sluice local', () => {
     expect(highWatermarks.reduce((a, b) => a + b, 0)).toBe(200);
   });
 
+  test('jobs run reports what it did (nothing is old enough to seal yet) and the records stay readable', async () => {
+    const { code, stdout, stderr } = await sluice(['jobs', 'run', '--topic', topic]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^3 partition\(s\): 0 segment\(s\) sealed \(0 records\), 0 dropped by retention/);
+    const consumed = await sluice(['consume', '--topic', topic, '--from-beginning', '--max-messages', '200']);
+    expect(consumed.code).toBe(0);
+    expect(consumed.stdout.trimEnd().split('\n')).toHaveLength(200);
+  });
+
   test('an unknown topic is a one-line error and exit 1', async () => {
     const missing = `missing-${randomUUID().slice(0, 8)}`;
     expect(await sluice(['topics', 'describe', '--topic', missing])).toEqual({
