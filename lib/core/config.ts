@@ -18,6 +18,20 @@ export interface StorageConfig {
   readonly s3Endpoint?: string;
   /** Static credentials for emulators; unset means the SDK's default chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Batches larger than this are staged in S3 behind a pointer item. @default 8192 */
+  readonly inlineBatchBytes?: number;
+}
+
+/** DynamoDB items hold at most 400 KB; a batch inline must leave room for its attributes. */
+export const MAX_INLINE_BATCH_BYTES = 350 * 1024;
+
+/** Parses the inline-batch threshold (env or flag), refusing what DynamoDB could not store. */
+export function parseInlineBatchBytes(text: string, source: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 0 || value > MAX_INLINE_BATCH_BYTES) {
+    throw new ConfigError(`${source} must be a byte count from 0 to ${MAX_INLINE_BATCH_BYTES}, not '${text}'`);
+  }
+  return value;
 }
 
 /** Limits of the HTTP API. */
@@ -40,7 +54,7 @@ export const defaultBucketName = 'sluice-data';
 
 /** The env variables a Lambda function reads, all named here so a typo is refused. */
 const tableEnvKey = (role: TableRole) => `SLUICE_${role.toUpperCase()}_TABLE`;
-const envKeys = [...tableRoles.map(tableEnvKey), 'SLUICE_BUCKET'];
+const envKeys = [...tableRoles.map(tableEnvKey), 'SLUICE_BUCKET', 'SLUICE_INLINE_BATCH_BYTES'];
 
 /** Reads the storage configuration of a Lambda function from its environment. */
 export function storageConfigFromEnv(env: Readonly<Record<string, string | undefined>>): StorageConfig {
@@ -56,5 +70,8 @@ export function storageConfigFromEnv(env: Readonly<Record<string, string | undef
       tableRoles.map((role) => [role, env[tableEnvKey(role)] ?? defaultTableNames[role]]),
     ) as Record<TableRole, string>,
     bucket: env.SLUICE_BUCKET ?? defaultBucketName,
+    ...(env.SLUICE_INLINE_BATCH_BYTES !== undefined
+      ? { inlineBatchBytes: parseInlineBatchBytes(env.SLUICE_INLINE_BATCH_BYTES, 'SLUICE_INLINE_BATCH_BYTES') }
+      : {}),
   };
 }

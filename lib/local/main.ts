@@ -11,7 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultApiConfig, defaultBucketName, defaultTableNames, type StorageConfig } from '../core/config.ts';
+import { defaultApiConfig, defaultBucketName, defaultTableNames, parseInlineBatchBytes, type StorageConfig } from '../core/config.ts';
 import { createApi } from '../api/index.ts';
 import { summarizeJobs } from '../core/job-report.ts';
 import { runJobs } from '../jobs/run.ts';
@@ -31,6 +31,7 @@ Options:
   --dynamodb-port <n>   DynamoDB Local port (default: a free one)
   --s3-port <n>         S3 emulator port (default: a free one)
   --jobs-interval-ms <n> run sealing, retention and compaction this often (default 60000; 0: never)
+  --inline-batch-bytes <n> larger batches are staged in S3 behind a pointer item (default 8192)
   -h, --help            show this help
 
 Environment:
@@ -52,6 +53,7 @@ interface LocalOptions {
   readonly dynamodbPort?: number;
   readonly s3Port?: number;
   readonly jobsIntervalMs: number;
+  readonly inlineBatchBytes?: number;
 }
 
 /** Runs `sluice local` with the arguments after `local`; resolves to the exit code. */
@@ -143,6 +145,7 @@ export async function main(argv: string[]): Promise<number> {
       s3Endpoint: s3?.endpoint ?? s3Endpoint,
       // s3rver refuses any other key id; with no emulated S3, the SDK's default chain.
       ...(s3 ? { credentials: emulatorCredentials } : {}),
+      ...(options.inlineBatchBytes !== undefined ? { inlineBatchBytes: options.inlineBatchBytes } : {}),
     };
     if (s3 && dynamodbEndpoint) out(`note: ${dynamodbEndpoint} gets the S3 emulator's credentials (S3RVER)`);
     out('creating tables and bucket…');
@@ -214,6 +217,7 @@ function parseOptions(argv: string[], cwd: string): LocalOptions | 'help' {
       'dynamodb-port': { type: 'string' },
       's3-port': { type: 'string' },
       'jobs-interval-ms': { type: 'string' },
+      'inline-batch-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -227,6 +231,9 @@ function parseOptions(argv: string[], cwd: string): LocalOptions | 'help' {
     ...(values['dynamodb-port'] !== undefined ? { dynamodbPort: parsePort('--dynamodb-port', values['dynamodb-port']) } : {}),
     ...(values['s3-port'] !== undefined ? { s3Port: parsePort('--s3-port', values['s3-port']) } : {}),
     jobsIntervalMs: parseInterval(values['jobs-interval-ms'] ?? '60000'),
+    ...(values['inline-batch-bytes'] !== undefined
+      ? { inlineBatchBytes: parseInlineBatchBytes(values['inline-batch-bytes'], '--inline-batch-bytes') }
+      : {}),
   };
 }
 

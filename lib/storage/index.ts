@@ -48,7 +48,11 @@ export function createStorage(config: StorageConfig, options: StorageOptions = {
     clients,
     usage,
     topics: new TopicStore(clients.dynamodb, config.tables.topics, options.topicCacheMs),
-    log: new LogStore(clients.dynamodb, clients.s3, tail, segments, partitions, config.bucket, usage, { ...defaultLogOptions, ...options.log }),
+    log: new LogStore(clients.dynamodb, clients.s3, tail, segments, partitions, config.bucket, usage, {
+      ...defaultLogOptions,
+      ...(config.inlineBatchBytes !== undefined ? { inlineBatchBytes: config.inlineBatchBytes } : {}),
+      ...options.log,
+    }),
     tail,
     segments,
     partitions,

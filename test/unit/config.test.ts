@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { storageConfigFromEnv } from '../../lib/core/config.ts';
+
+describe('storage configuration from a Lambda environment', () => {
+  it('names every table and the bucket, with defaults', () => {
+    expect(storageConfigFromEnv({ AWS_REGION: 'eu-west-1', SLUICE_LOG_TABLE: 'my-log', SLUICE_BUCKET: 'my-bucket' })).toEqual({
+      region: 'eu-west-1',
+      tables: { topics: 'sluice-topics', log: 'my-log', partitions: 'sluice-partitions', segments: 'sluice-segments' },
+      bucket: 'my-bucket',
+    });
+  });
+
+  it('takes the inline-batch threshold, within what an item can hold', () => {
+    expect(storageConfigFromEnv({ AWS_REGION: 'us-east-1', SLUICE_INLINE_BATCH_BYTES: '4096' }).inlineBatchBytes).toBe(4096);
+    for (const bad of ['-1', '4k', '400000', '']) {
+      expect(() => storageConfigFromEnv({ AWS_REGION: 'us-east-1', SLUICE_INLINE_BATCH_BYTES: bad })).toThrow(
+        /SLUICE_INLINE_BATCH_BYTES must be a byte count from 0 to 358400/,
+      );
+    }
+  });
+
+  it('refuses an unknown SLUICE_ variable (a typo) and a missing region', () => {
+    expect(() => storageConfigFromEnv({ AWS_REGION: 'us-east-1', SLUICE_LOG_TABEL: 'x' })).toThrow(
+      'unknown configuration variable(s): SLUICE_LOG_TABEL',
+    );
+    expect(() => storageConfigFromEnv({})).toThrow('AWS_REGION is not set');
+  });
+});
