@@ -4,12 +4,11 @@
  * shows none of the old data.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Api } from '../../lib/api/types.ts';
 import { runJobs } from '../../lib/jobs/run.ts';
-import type { Storage } from '../../lib/storage/index.ts';
 import { partitionKey } from '../../lib/storage/tail.ts';
-import { call, createApi, randomName, sameTables, testStorage } from '../support/stack.ts';
+import { call, createApi, randomName, useStack } from '../support/stack.ts';
 
 const HOUR = 3_600_000;
 
@@ -24,72 +23,62 @@ async function produce(api: Api, topic: string, records: readonly object[]): Pro
 }
 
 describe('purging deleted topics', () => {
-  let storage: Storage;
-  let api: Api;
-  const others: Storage[] = [];
-  beforeAll(async () => {
-    storage = await testStorage();
-    api = createApi({ storage });
-  });
-  afterAll(() => {
-    storage.destroy();
-    for (const other of others) other.destroy();
-  });
+  const stack = useStack();
 
   /** Everything stored for a topic id, straight from the tables and the bucket. */
   async function leftovers(topicId: string, partitions: number) {
     const found = { tailItems: 0, segmentItems: 0, partitionStates: 0, stagedObjects: 0, segmentObjects: 0 };
     for (let p = 0; p < partitions; p++) {
       const pk = partitionKey(topicId, p);
-      found.tailItems += (await storage.tail.query({ pk, forward: true, limit: 100 })).length;
-      found.segmentItems += (await storage.segments.list(pk)).length;
-      const { Item } = await storage.clients.dynamodb.send(
-        new GetItemCommand({ TableName: storage.config.tables.partitions, Key: { pk: { S: pk } }, ConsistentRead: true }),
+      found.tailItems += (await stack.storage.tail.query({ pk, forward: true, limit: 100 })).length;
+      found.segmentItems += (await stack.storage.segments.list(pk)).length;
+      const { Item } = await stack.storage.clients.dynamodb.send(
+        new GetItemCommand({ TableName: stack.storage.config.tables.partitions, Key: { pk: { S: pk } }, ConsistentRead: true }),
       );
       if (Item) found.partitionStates++;
     }
-    found.stagedObjects = (await storage.segments.listObjects(`staged/${topicId}/`)).length;
-    found.segmentObjects = (await storage.segments.listObjects(`segments/${topicId}/`)).length;
+    found.stagedObjects = (await stack.storage.segments.listObjects(`staged/${topicId}/`)).length;
+    found.segmentObjects = (await stack.storage.segments.listObjects(`segments/${topicId}/`)).length;
     return found;
   }
   const nothing = { tailItems: 0, segmentItems: 0, partitionStates: 0, stagedObjects: 0, segmentObjects: 0 };
 
   it('removes tail items, segments, partition state and objects; the name created again shows none of it', async () => {
     const name = randomName();
-    const created = await call(api, 'POST', '/v1/topics', { body: { name, partitions: 2 } });
+    const created = await call(stack.api, 'POST', '/v1/topics', { body: { name, partitions: 2 } });
     const topicId: string = created.body.topicId;
     // Inline and staged batches in both partitions, sealed; then more of both left in the tail.
     for (const p of [0, 1]) {
-      await produce(api, name, batch('inline', 5, 50, p));
-      await produce(api, name, batch('staged', 10, 1000, p));
+      await produce(stack.api, name, batch('inline', 5, 50, p));
+      await produce(stack.api, name, batch('staged', 10, 1000, p));
     }
-    await runJobs(storage, { topic: name, now: () => Date.now() + HOUR });
-    await produce(api, name, batch('tail-staged', 10, 1000, 0));
-    await produce(api, name, batch('tail-inline', 3, 50, 0));
-    await produce(api, name, batch('tail-inline', 3, 50, 1));
+    await runJobs(stack.storage, { topic: name, now: () => Date.now() + HOUR });
+    await produce(stack.api, name, batch('tail-staged', 10, 1000, 0));
+    await produce(stack.api, name, batch('tail-inline', 3, 50, 0));
+    await produce(stack.api, name, batch('tail-inline', 3, 50, 1));
     const before = await leftovers(topicId, 2);
     expect(before).toEqual({ tailItems: 3, segmentItems: 2, partitionStates: 2, stagedObjects: 1, segmentObjects: 2 });
 
-    expect((await call(api, 'DELETE', `/v1/topics/${name}`)).status).toBe(204);
-    expect((await call(api, 'GET', `/v1/topics/${name}`)).body.error.code).toBe('TOPIC_NOT_FOUND');
-    const fetched = await call(api, 'GET', `/v1/topics/${name}/partitions/0/records`, { query: { offset: '0' } });
+    expect((await call(stack.api, 'DELETE', `/v1/topics/${name}`)).status).toBe(204);
+    expect((await call(stack.api, 'GET', `/v1/topics/${name}`)).body.error.code).toBe('TOPIC_NOT_FOUND');
+    const fetched = await call(stack.api, 'GET', `/v1/topics/${name}/partitions/0/records`, { query: { offset: '0' } });
     expect(fetched.status).toBe(404);
-    expect((await call(api, 'POST', `/v1/topics/${name}/records`, { body: { records: [{ value: 'x' }] } })).status).toBe(404);
+    expect((await call(stack.api, 'POST', `/v1/topics/${name}/records`, { body: { records: [{ value: 'x' }] } })).status).toBe(404);
     // Deleting answers at once; the data goes in the background.
     expect(await leftovers(topicId, 2)).toEqual(before);
 
     // The jobs, some time later (all topics: the purge is not part of a one-topic run).
-    const report = await runJobs(storage, { now: () => Date.now() + HOUR });
+    const report = await runJobs(stack.storage, { now: () => Date.now() + HOUR });
     expect(report.purgedTopics).toContain(name);
     expect(await leftovers(topicId, 2)).toEqual(nothing);
-    expect((await storage.topics.listDeleted()).map((d) => d.topic.topicId)).not.toContain(topicId);
-    expect((await runJobs(storage, { now: () => Date.now() + HOUR })).purgedTopics).not.toContain(name);
+    expect((await stack.storage.topics.listDeleted()).map((d) => d.topic.topicId)).not.toContain(topicId);
+    expect((await runJobs(stack.storage, { now: () => Date.now() + HOUR })).purgedTopics).not.toContain(name);
 
     // The name again: a new id, empty partitions, and only what is produced from now on.
-    const again = await call(api, 'POST', '/v1/topics', { body: { name, partitions: 2 } });
+    const again = await call(stack.api, 'POST', '/v1/topics', { body: { name, partitions: 2 } });
     expect(again.status).toBe(201);
     expect(again.body.topicId).not.toBe(topicId);
-    for (const client of [api, createApi({ storage: sameTables(storage.config) })]) {
+    for (const client of [stack.api, stack.cold()]) {
       expect((await call(client, 'GET', `/v1/topics/${name}`)).body.partitions).toEqual([
         { partition: 0, logStartOffset: 0, highWatermark: 0 },
         { partition: 1, logStartOffset: 0, highWatermark: 0 },
@@ -101,29 +90,29 @@ describe('purging deleted topics', () => {
         expect(earliest.body).toEqual({ offset: 0 });
       }
     }
-    expect(await produce(api, name, [{ value: 'new', partition: 0 }])).toEqual([0]);
-    const res = await call(api, 'GET', `/v1/topics/${name}/partitions/0/records`, { query: { offset: '0' } });
+    expect(await produce(stack.api, name, [{ value: 'new', partition: 0 }])).toEqual([0]);
+    const res = await call(stack.api, 'GET', `/v1/topics/${name}/partitions/0/records`, { query: { offset: '0' } });
     expect(res.body.records.map((r: { value: string }) => r.value)).toEqual(['new']);
   });
 
   it('a name created again before the purge keeps its new data', async () => {
     const name = randomName();
-    const first = (await call(api, 'POST', '/v1/topics', { body: { name, partitions: 1 } })).body.topicId as string;
-    await produce(api, name, batch('old', 10, 1000, 0));
-    await runJobs(storage, { topic: name, now: () => Date.now() + HOUR });
-    await produce(api, name, batch('old-tail', 3, 50, 0));
-    expect((await call(api, 'DELETE', `/v1/topics/${name}`)).status).toBe(204);
+    const first = (await call(stack.api, 'POST', '/v1/topics', { body: { name, partitions: 1 } })).body.topicId as string;
+    await produce(stack.api, name, batch('old', 10, 1000, 0));
+    await runJobs(stack.storage, { topic: name, now: () => Date.now() + HOUR });
+    await produce(stack.api, name, batch('old-tail', 3, 50, 0));
+    expect((await call(stack.api, 'DELETE', `/v1/topics/${name}`)).status).toBe(204);
 
-    const second = (await call(api, 'POST', '/v1/topics', { body: { name, partitions: 1 } })).body.topicId as string;
-    await produce(api, name, batch('new', 10, 1000, 0));
+    const second = (await call(stack.api, 'POST', '/v1/topics', { body: { name, partitions: 1 } })).body.topicId as string;
+    await produce(stack.api, name, batch('new', 10, 1000, 0));
     // Seals the new topic and purges the old one in the same run.
-    const report = await runJobs(storage, { now: () => Date.now() + HOUR });
+    const report = await runJobs(stack.storage, { now: () => Date.now() + HOUR });
     expect(report.purgedTopics).toContain(name);
-    await produce(api, name, batch('new-tail', 3, 50, 0));
+    await produce(stack.api, name, batch('new-tail', 3, 50, 0));
 
     expect(await leftovers(first, 1)).toEqual(nothing);
     expect(await leftovers(second, 1)).toMatchObject({ tailItems: 1, segmentItems: 1, partitionStates: 1, segmentObjects: 1 });
-    const res = await call(createApi({ storage: sameTables(storage.config) }), 'GET', `/v1/topics/${name}/partitions/0/records`, {
+    const res = await call(stack.cold(), 'GET', `/v1/topics/${name}/partitions/0/records`, {
       query: { offset: '0' },
     });
     expect(res.body.records.map((r: { key: string }) => r.key)).toEqual(batch('new', 10, 1, 0).map((r) => r.key));
@@ -132,20 +121,19 @@ describe('purging deleted topics', () => {
 
   it('a produce from a container that still caches the deleted topic leaves nothing behind once the jobs have run', async () => {
     const name = randomName();
-    const topicId = (await call(api, 'POST', '/v1/topics', { body: { name, partitions: 1 } })).body.topicId as string;
+    const topicId = (await call(stack.api, 'POST', '/v1/topics', { body: { name, partitions: 1 } })).body.topicId as string;
     // Another container has produced to the topic and caches its metadata (its cache is a
     // minute long here, so the test does not race the 5 s default).
-    const stale = sameTables(storage.config, { topicCacheMs: 60_000 });
-    others.push(stale);
+    const stale = stack.container({ topicCacheMs: 60_000 });
     const staleApi = createApi({ storage: stale });
     await produce(staleApi, name, batch('before', 3, 50, 0));
 
-    expect((await call(api, 'DELETE', `/v1/topics/${name}`)).status).toBe(204);
-    await runJobs(storage);
+    expect((await call(stack.api, 'DELETE', `/v1/topics/${name}`)).status).toBe(204);
+    await runJobs(stack.storage);
     // The stale container appends under the old id: refused, or at least purged later.
     const late = await call(staleApi, 'POST', `/v1/topics/${name}/records`, { body: { records: batch('late', 10, 1000, 0) } });
     expect([200, 404]).toContain(late.status);
-    await runJobs(storage, { now: () => Date.now() + HOUR });
+    await runJobs(stack.storage, { now: () => Date.now() + HOUR });
     expect(await leftovers(topicId, 1)).toEqual(nothing);
   });
 });

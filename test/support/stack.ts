@@ -1,6 +1,6 @@
 /** Test support: storage on the emulators that global setup started, with names of its own. */
 import { randomUUID } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createApi } from '../../lib/api/index.ts';
 import type { Api, ApiRequest } from '../../lib/api/types.ts';
 import { tableNamesWithPrefix, type StorageConfig } from '../../lib/core/config.ts';
@@ -67,6 +67,56 @@ export async function call(api: Api, method: string, path: string, options: Call
   };
   const response = await api(request);
   return { status: response.status, headers: response.headers, body: response.body ? JSON.parse(response.body) : undefined };
+}
+
+/** One test file's storage and API, and more containers over the same tables, all closed after the file. */
+export interface Stack {
+  /** The container the jobs run in, as in `sluice local` and POST /v1/jobs/run. */
+  readonly storage: Storage;
+  readonly api: Api;
+  /** Another container's storage over the same tables: it has cached nothing yet. */
+  container(options?: StorageOptions): Storage;
+  /** An API on another such container. */
+  cold(): Api;
+}
+
+export function useStack(): Stack {
+  const others: Storage[] = [];
+  let storage: Storage | undefined;
+  let api: Api | undefined;
+  beforeAll(async () => {
+    storage = await testStorage();
+    api = createApi({ storage });
+  });
+  afterAll(() => {
+    storage?.destroy();
+    for (const other of others) other.destroy();
+  });
+  const stack: Stack = {
+    get storage() {
+      return storage!;
+    },
+    get api() {
+      return api!;
+    },
+    container(options) {
+      const other = sameTables(stack.storage.config, options);
+      others.push(other);
+      return other;
+    },
+    cold: () => createApi({ storage: stack.container() }),
+  };
+  return stack;
+}
+
+/** Each partition's bounds, as describe answers them. */
+export async function partitionBounds(api: Api, topic: string) {
+  return (await call(api, 'GET', `/v1/topics/${topic}`)).body.partitions;
+}
+
+/** GET .../offsets?at=... */
+export async function offsetAt(api: Api, topic: string, at: string, partition = 0) {
+  return (await call(api, 'GET', `/v1/topics/${topic}/partitions/${partition}/offsets`, { query: { at } })).body;
 }
 
 export { createApi };
