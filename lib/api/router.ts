@@ -3,6 +3,7 @@ import type { ApiConfig } from '../core/config.ts';
 import { InvalidRequestError, MethodNotAllowedError, RouteNotFoundError } from '../core/errors.ts';
 import { validateTopicName } from '../core/topic-config.ts';
 import type { Storage } from '../storage/index.ts';
+import { commitOffsets, deleteGroup, describeGroup, heartbeat, joinGroup, leaveGroup, listGroups, resetOffsets } from './groups.ts';
 import { runJobsRoute } from './jobs.ts';
 import { fetchRecords, offsetForTime, produce } from './records.ts';
 import { alterTopic, createTopic, deleteTopic, describeTopic, listTopics } from './topics.ts';
@@ -20,7 +21,7 @@ export interface RouteContext {
 export type Handler = (context: RouteContext) => Promise<ApiResponse>;
 
 /** Which Lambda function serves a route; the local server serves them all. */
-export type RouteGroup = 'produce' | 'fetch' | 'admin';
+export type RouteGroup = 'produce' | 'fetch' | 'groups' | 'admin';
 
 export interface Route {
   readonly method: string;
@@ -39,6 +40,14 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', group: 'fetch', handler: fetchRecords },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', group: 'fetch', handler: offsetForTime },
   { method: 'POST', path: '/v1/jobs/run', group: 'admin', handler: runJobsRoute },
+  { method: 'POST', path: '/v1/groups/{group}/members', group: 'groups', handler: joinGroup },
+  { method: 'POST', path: '/v1/groups/{group}/members/{member}/heartbeat', group: 'groups', handler: heartbeat },
+  { method: 'DELETE', path: '/v1/groups/{group}/members/{member}', group: 'groups', handler: leaveGroup },
+  { method: 'POST', path: '/v1/groups/{group}/offsets', group: 'groups', handler: commitOffsets },
+  { method: 'GET', path: '/v1/groups', group: 'admin', handler: listGroups },
+  { method: 'GET', path: '/v1/groups/{group}', group: 'admin', handler: describeGroup },
+  { method: 'POST', path: '/v1/groups/{group}/offsets/reset', group: 'admin', handler: resetOffsets },
+  { method: 'DELETE', path: '/v1/groups/{group}', group: 'admin', handler: deleteGroup },
 ];
 
 /** The route for a request and its path parameters, or 404 / 405. */

@@ -42,6 +42,35 @@ export class MethodNotAllowedError extends SluiceError {
   readonly code = 'METHOD_NOT_ALLOWED';
   readonly status = 405;
 }
+export class GroupNotFoundError extends SluiceError {
+  readonly code = 'GROUP_NOT_FOUND';
+  readonly status = 404;
+  constructor(group: string) {
+    super(`group '${group}' does not exist`, { details: { group } });
+  }
+}
+/** The member left, or missed heartbeats past its session timeout: it must join again. */
+export class UnknownMemberError extends SluiceError {
+  readonly code = 'UNKNOWN_MEMBER';
+  readonly status = 404;
+  constructor(group: string, memberId: string) {
+    super(`member '${memberId}' is not in group '${group}' (it left or its session expired): join again`, {
+      details: { group, memberId },
+    });
+  }
+}
+/** A commit (or other write) for a partition whose lease the caller no longer holds. */
+export class FencedError extends SluiceError {
+  readonly code = 'FENCED';
+  readonly status = 409;
+}
+export class GroupNotEmptyError extends SluiceError {
+  readonly code = 'GROUP_NOT_EMPTY';
+  readonly status = 409;
+  constructor(group: string, members: number) {
+    super(`group '${group}' has ${members} active member(s); stop them first`, { details: { group, members } });
+  }
+}
 export class TopicExistsError extends SluiceError {
   readonly code = 'TOPIC_EXISTS';
   readonly status = 409;

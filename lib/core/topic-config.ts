@@ -35,12 +35,20 @@ export const MAX_MESSAGE_BYTES_LIMIT = 5 * 1024 * 1024;
 const namePattern = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** Kafka's topic name rule: 1 to 249 of [a-zA-Z0-9._-], and not "." or "..". */
-export function validateTopicName(name: unknown): string {
+export function validateTopicName(name: unknown, field = 'name'): string {
+  return validateName(name, 'topic name', field);
+}
+
+/** Group ids follow the topic rule: they name paths and keys. */
+export function validateGroupId(name: unknown, field = 'group'): string {
+  return validateName(name, 'group id', field);
+}
+
+function validateName(name: unknown, what: string, field: string): string {
   if (typeof name !== 'string' || !namePattern.test(name) || name === '.' || name === '..') {
-    throw new InvalidRequestError(
-      `invalid topic name ${JSON.stringify(name)}: use 1 to 249 of a-z A-Z 0-9 . _ - (not "." or "..")`,
-      { details: { field: 'name' } },
-    );
+    throw new InvalidRequestError(`invalid ${what} ${JSON.stringify(name)}: use 1 to 249 of a-z A-Z 0-9 . _ - (not "." or "..")`, {
+      details: { field },
+    });
   }
   return name;
 }

@@ -11,6 +11,8 @@ import { tableRoles, type StorageConfig } from '../core/config.ts';
 import { createClients, UsageMeter, type AwsClients } from './clients.ts';
 import { defaultLogOptions, LogStore, type LogOptions } from './log.ts';
 import { tableDefinitions, type TableDefinition } from './tables.ts';
+import { GroupCoordinator } from './coordinator.ts';
+import { GroupStore } from './groups.ts';
 import { PartitionStore } from './partitions.ts';
 import { SegmentStore } from './segments.ts';
 import { TailStore } from './tail.ts';
@@ -30,6 +32,8 @@ export interface Storage {
   readonly tail: TailStore;
   readonly segments: SegmentStore;
   readonly partitions: PartitionStore;
+  readonly groups: GroupStore;
+  readonly coordinator: GroupCoordinator;
   /** Capacity units and S3 requests this instance has used. */
   readonly usage: UsageMeter;
   /** Creates the tables and bucket where missing (local runner and tests; CDK does it on AWS). */
@@ -43,19 +47,24 @@ export function createStorage(config: StorageConfig, options: StorageOptions = {
   const tail = new TailStore(clients.dynamodb, clients.s3, config.tables.log, config.bucket);
   const segments = new SegmentStore(clients.dynamodb, clients.s3, config.tables.segments, config.bucket, usage);
   const partitions = new PartitionStore(clients.dynamodb, config.tables.partitions);
+  const groups = new GroupStore(clients.dynamodb, config.tables.groups);
+  const topics = new TopicStore(clients.dynamodb, config.tables.topics, options.topicCacheMs);
+  const log = new LogStore(clients.dynamodb, clients.s3, tail, segments, partitions, config.bucket, usage, {
+    ...defaultLogOptions,
+    ...(config.inlineBatchBytes !== undefined ? { inlineBatchBytes: config.inlineBatchBytes } : {}),
+    ...options.log,
+  });
   return {
     config,
     clients,
     usage,
-    topics: new TopicStore(clients.dynamodb, config.tables.topics, options.topicCacheMs),
-    log: new LogStore(clients.dynamodb, clients.s3, tail, segments, partitions, config.bucket, usage, {
-      ...defaultLogOptions,
-      ...(config.inlineBatchBytes !== undefined ? { inlineBatchBytes: config.inlineBatchBytes } : {}),
-      ...options.log,
-    }),
+    topics,
+    log,
     tail,
     segments,
     partitions,
+    groups,
+    coordinator: new GroupCoordinator(groups, topics, log),
     ensureResources: () => ensureResources(config, clients),
     destroy: () => {
       clients.dynamodb.destroy();

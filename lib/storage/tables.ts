@@ -29,6 +29,12 @@ export const tableDefinitions = {
    * baseOffset), holding its object key and a sparse offset/timestamp index into it.
    */
   segments: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'offset', type: 'N' } },
+  /**
+   * Consumer groups: per group, one item per member (`member#<id>`) and one lease per
+   * partition (`lease#<topic>#<partition>`) holding owner, epoch, expiry and the committed
+   * offset, each changed by single-item conditional writes.
+   */
+  groups: { partitionKey: { name: 'group', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
 } as const satisfies Record<TableRole, TableDefinition>;
 
 /** Object key prefixes in the data bucket. */

@@ -1,0 +1,275 @@
+/**
+ * Consumer groups in DynamoDB: members and per-partition leases of one group share its
+ * partition key, so one Query reads the whole group. Every change is one conditional write
+ * on one item; no transactions (they are not available with multi-region strong
+ * consistency).
+ *
+ *   member A  lease p3 (epoch 4) ── heartbeat ── heartbeat ── (stalls) ─────────── commit p3@epoch 4: FENCED
+ *   member B                                    p3 expired + margin ── take p3 (epoch 5)
+ *
+ * A lease expires by its holder's clock (expiresAt is written with it); another member
+ * takes it only after expiry plus the margin, so clocks need to agree only within the margin.
+ */
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+
+export interface MemberItem {
+  readonly memberId: string;
+  readonly topics: readonly string[];
+  readonly sessionTimeoutMs: number;
+  readonly instanceId?: string;
+  readonly expiresAt: number;
+}
+
+export interface LeaseItem {
+  readonly topic: string;
+  readonly partition: number;
+  /** The topic's id when the lease was last written: a recreated topic starts over. */
+  readonly topicId: string;
+  readonly owner?: string;
+  readonly leaseEpoch: number;
+  readonly expiresAt: number;
+  readonly committedOffset?: number;
+  readonly metadata?: string;
+}
+
+export interface GroupItems {
+  readonly members: MemberItem[];
+  readonly leases: LeaseItem[];
+}
+
+const memberKey = (memberId: string) => `member#${memberId}`;
+const leaseKey = (topic: string, partition: number) => `lease#${topic}#${partition}`;
+
+export class GroupStore {
+  constructor(
+    private readonly dynamodb: DynamoDBClient,
+    private readonly table: string,
+    /** A member or lease counts as gone only this long after its expiry. */
+    readonly marginMs = 2_000,
+  ) {}
+
+  /** Creates or refreshes a member; live until now + its session timeout. */
+  async putMember(group: string, member: MemberItem): Promise<void> {
+    await this.dynamodb.send(new PutItemCommand({ TableName: this.table, Item: memberToItem(group, member) }));
+  }
+
+  async getMember(group: string, memberId: string): Promise<MemberItem | undefined> {
+    const { Item } = await this.dynamodb.send(
+      new GetItemCommand({ TableName: this.table, Key: { group: { S: group }, sk: { S: memberKey(memberId) } }, ConsistentRead: true }),
+    );
+    return Item ? memberFromItem(Item) : undefined;
+  }
+
+  /** Extends a member's session; false when it is gone. */
+  async touchMember(group: string, memberId: string, expiresAt: number): Promise<boolean> {
+    return this.update(group, memberKey(memberId), 'SET expiresAt = :e', 'attribute_exists(sk)', { ':e': { N: String(expiresAt) } });
+  }
+
+  async deleteMember(group: string, memberId: string): Promise<void> {
+    await this.dynamodb.send(new DeleteItemCommand({ TableName: this.table, Key: { group: { S: group }, sk: { S: memberKey(memberId) } } }));
+  }
+
+  /** Every member and lease of the group. */
+  async read(group: string): Promise<GroupItems> {
+    const members: MemberItem[] = [];
+    const leases: LeaseItem[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.dynamodb.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: '#g = :g',
+          ExpressionAttributeNames: { '#g': 'group' },
+          ExpressionAttributeValues: { ':g': { S: group } },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.sk!.S!.startsWith('member#')) members.push(memberFromItem(item));
+        else leases.push(leaseFromItem(item));
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return { members, leases };
+  }
+
+  /** Every group with its member items (live or not), for listing. */
+  async listGroups(): Promise<Map<string, MemberItem[]>> {
+    const groups = new Map<string, MemberItem[]>();
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.dynamodb.send(new ScanCommand({ TableName: this.table, ConsistentRead: true, ExclusiveStartKey: start }));
+      for (const item of page.Items ?? []) {
+        const members = groups.get(item.group!.S!) ?? [];
+        if (item.sk!.S!.startsWith('member#')) members.push(memberFromItem(item));
+        groups.set(item.group!.S!, members);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return groups;
+  }
+
+  /**
+   * Takes a lease that is free, expired past the margin, never written, or `me`'s own (a
+   * static member rejoining), bumping its epoch so the previous holder's commits, or the
+   * previous incarnation's, are fenced. `seen` is the lease as read.
+   */
+  async takeLease(group: string, topic: string, partition: number, topicId: string, me: string, seen: LeaseItem | undefined, expiresAt: number, now: number): Promise<LeaseItem | undefined> {
+    const epoch = (seen?.leaseEpoch ?? 0) + 1;
+    const sameTopic = seen?.topicId === topicId;
+    const ok = await this.update(
+      group,
+      leaseKey(topic, partition),
+      'SET topic = :t, #p = :p, topicId = :tid, #o = :me, leaseEpoch = :next, expiresAt = :e' + (sameTopic ? '' : ' REMOVE committedOffset, metadata'),
+      seen === undefined
+        ? 'attribute_not_exists(sk)'
+        : 'leaseEpoch = :seen AND (attribute_not_exists(#o) OR #o = :me OR expiresAt < :stale)',
+      {
+        ':t': { S: topic },
+        ':p': { N: String(partition) },
+        ':tid': { S: topicId },
+        ':me': { S: me },
+        ':next': { N: String(epoch) },
+        ':e': { N: String(expiresAt) },
+        ...(seen === undefined ? {} : { ':seen': { N: String(seen.leaseEpoch) }, ':stale': { N: String(now - this.marginMs) } }),
+      },
+      { '#o': 'owner', '#p': 'partition' },
+    );
+    if (!ok) return undefined;
+    return { topic, partition, topicId, owner: me, leaseEpoch: epoch, expiresAt, ...(sameTopic && seen?.committedOffset !== undefined ? { committedOffset: seen.committedOffset } : {}), ...(sameTopic && seen?.metadata !== undefined ? { metadata: seen.metadata } : {}) };
+  }
+
+  /** Extends a lease its holder still has; false when it was taken. */
+  renewLease(group: string, lease: LeaseItem, me: string, expiresAt: number): Promise<boolean> {
+    return this.update(group, leaseKey(lease.topic, lease.partition), 'SET expiresAt = :e', '#o = :me AND leaseEpoch = :epoch', {
+      ':e': { N: String(expiresAt) },
+      ':me': { S: me },
+      ':epoch': { N: String(lease.leaseEpoch) },
+    }, { '#o': 'owner' });
+  }
+
+  /** Gives a lease up (over its share, or leaving); its committed offset stays. */
+  releaseLease(group: string, lease: LeaseItem, me: string): Promise<boolean> {
+    return this.update(group, leaseKey(lease.topic, lease.partition), 'REMOVE #o SET expiresAt = :zero', '#o = :me AND leaseEpoch = :epoch', {
+      ':zero': { N: '0' },
+      ':me': { S: me },
+      ':epoch': { N: String(lease.leaseEpoch) },
+    }, { '#o': 'owner' });
+  }
+
+  /** Commits an offset if `me` still holds the lease at `leaseEpoch`; false when fenced. */
+  commit(group: string, topic: string, partition: number, me: string, leaseEpoch: number, offset: number, metadata: string | undefined): Promise<boolean> {
+    return this.update(
+      group,
+      leaseKey(topic, partition),
+      'SET committedOffset = :offset' + (metadata === undefined ? ' REMOVE metadata' : ', metadata = :meta'),
+      '#o = :me AND leaseEpoch = :epoch',
+      {
+        ':offset': { N: String(offset) },
+        ':me': { S: me },
+        ':epoch': { N: String(leaseEpoch) },
+        ...(metadata === undefined ? {} : { ':meta': { S: metadata } }),
+      },
+      { '#o': 'owner' },
+    );
+  }
+
+  /** Sets a committed offset while nobody holds the lease (admin reset); false if someone took it. */
+  resetOffset(group: string, topic: string, partition: number, topicId: string, offset: number, now: number): Promise<boolean> {
+    return this.update(
+      group,
+      leaseKey(topic, partition),
+      'SET topic = :t, #p = :p, topicId = :tid, committedOffset = :offset, leaseEpoch = if_not_exists(leaseEpoch, :zero), expiresAt = if_not_exists(expiresAt, :zero)',
+      'attribute_not_exists(#o) OR expiresAt < :stale',
+      {
+        ':t': { S: topic },
+        ':p': { N: String(partition) },
+        ':tid': { S: topicId },
+        ':offset': { N: String(offset) },
+        ':zero': { N: '0' },
+        ':stale': { N: String(now - this.marginMs) },
+      },
+      { '#o': 'owner', '#p': 'partition' },
+    );
+  }
+
+  /** Deletes every item of the group. */
+  async deleteGroup(group: string, items: GroupItems): Promise<void> {
+    const keys = [...items.members.map((m) => memberKey(m.memberId)), ...items.leases.map((l) => leaseKey(l.topic, l.partition))];
+    for (const sk of keys) {
+      await this.dynamodb.send(new DeleteItemCommand({ TableName: this.table, Key: { group: { S: group }, sk: { S: sk } } }));
+    }
+  }
+
+  private async update(
+    group: string,
+    sk: string,
+    update: string,
+    condition: string,
+    values: Record<string, AttributeValue>,
+    names?: Record<string, string>,
+  ): Promise<boolean> {
+    try {
+      await this.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { group: { S: group }, sk: { S: sk } },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ...(names ? { ExpressionAttributeNames: names } : {}),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+}
+
+function memberToItem(group: string, m: MemberItem): Record<string, AttributeValue> {
+  return {
+    group: { S: group },
+    sk: { S: memberKey(m.memberId) },
+    memberId: { S: m.memberId },
+    topics: { S: JSON.stringify(m.topics) },
+    sessionTimeoutMs: { N: String(m.sessionTimeoutMs) },
+    expiresAt: { N: String(m.expiresAt) },
+    ...(m.instanceId ? { instanceId: { S: m.instanceId } } : {}),
+  };
+}
+
+function memberFromItem(item: Record<string, AttributeValue>): MemberItem {
+  return {
+    memberId: item.memberId!.S!,
+    topics: JSON.parse(item.topics!.S!) as string[],
+    sessionTimeoutMs: Number(item.sessionTimeoutMs!.N),
+    expiresAt: Number(item.expiresAt!.N),
+    ...(item.instanceId?.S ? { instanceId: item.instanceId.S } : {}),
+  };
+}
+
+function leaseFromItem(item: Record<string, AttributeValue>): LeaseItem {
+  return {
+    topic: item.topic!.S!,
+    partition: Number(item.partition!.N),
+    topicId: item.topicId?.S ?? '',
+    leaseEpoch: Number(item.leaseEpoch?.N ?? 0),
+    expiresAt: Number(item.expiresAt?.N ?? 0),
+    ...(item.owner?.S ? { owner: item.owner.S } : {}),
+    ...(item.committedOffset?.N !== undefined ? { committedOffset: Number(item.committedOffset.N) } : {}),
+    ...(item.metadata?.S !== undefined ? { metadata: item.metadata.S } : {}),
+  };
+}
