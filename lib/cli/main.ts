@@ -3,6 +3,7 @@
  * local runner): dispatch, and the one place where failures become an exit code and
  * one line on stderr.
  */
+import { groupsCommand } from './groups.ts';
 import { jobsCommand } from './jobs.ts';
 import { ConnectionError } from '../client/client.ts';
 import { SluiceError } from '../core/errors.ts';
@@ -22,6 +23,8 @@ Commands:
                              manage topics, like kafka-topics
   produce --topic T          send stdin lines as records, like kafka-console-producer
   consume --topic T          print records, like kafka-console-consumer
+  groups list|describe|reset-offsets|delete
+                             consumer groups, like kafka-consumer-groups
   jobs run [--topic T]       seal, apply retention and compact now (normally on a schedule)
 
 Every command takes --endpoint URL (alias --bootstrap-server); the default is
@@ -65,6 +68,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await consumeCommand(rest, io, out);
       case 'jobs':
         return await jobsCommand(rest, io, out);
+      case 'groups':
+        return await groupsCommand(rest, io, out);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }

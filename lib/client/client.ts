@@ -8,14 +8,23 @@ import { ConfigError, ConnectionError, errorFromResponse, InvalidResponseError, 
 import { backoffDelay, defaultRetryPolicy, parseRetryAfter, sleep, type RetryPolicy } from './retry.ts';
 import type {
   AlterTopicRequest,
+  CommitOffsetsRequest,
+  CommitOffsetsResponse,
   CreateTopicRequest,
   FetchRequest,
   FetchResponse,
+  GroupDescription,
+  HeartbeatResponse,
+  JoinGroupRequest,
+  JoinGroupResponse,
+  ListGroupsResponse,
   ListTopicsResponse,
   OffsetResponse,
   OffsetSpec,
   ProduceRequest,
   ProduceResponse,
+  ResetOffsetsRequest,
+  ResetOffsetsResponse,
   TopicDescription,
 } from './types.ts';
 
@@ -54,7 +63,14 @@ interface Call {
   readonly signal?: AbortSignal | undefined;
   /** Extra time for a long poll. */
   readonly extraTimeoutMs?: number;
+  /**
+   * Which failures a retry may follow: `always` (any retriable one), `network` (only a
+   * ConnectionError), `never`. Default: `always` for GET, PATCH and DELETE, else `never`.
+   */
+  readonly retry?: RetryMode;
 }
+
+type RetryMode = 'always' | 'network' | 'never';
 
 /** Calls that are safe to repeat: a retried POST could create or append twice. */
 const idempotent: ReadonlySet<Method> = new Set(['GET', 'PATCH', 'DELETE']);
@@ -140,11 +156,80 @@ export class SluiceClient {
     });
   }
 
+  /**
+   * Joins a consumer group as a new member and answers its first partition leases. Not
+   * retried (a lost answer would leave a second member behind until its session expires)
+   * unless `instanceId` is set: a static member joins as the same member again.
+   */
+  joinGroup(group: string, request: JoinGroupRequest, options: CallOptions = {}): Promise<JoinGroupResponse> {
+    return this.call({
+      method: 'POST',
+      path: `${groupPath(group)}/members`,
+      body: request,
+      signal: options.signal,
+      retry: request.instanceId === undefined ? 'never' : 'always',
+    });
+  }
+
+  /**
+   * Renews a member's session and leases; answers the member's current set, which may have
+   * grown or shrunk. UNKNOWN_MEMBER (404): the member is gone and must join again.
+   */
+  heartbeat(group: string, memberId: string, options: CallOptions = {}): Promise<HeartbeatResponse> {
+    return this.call({ method: 'POST', path: `${memberPath(group, memberId)}/heartbeat`, signal: options.signal, retry: 'always' });
+  }
+
+  /** Leaves a group: the member's leases are free for the others at once. */
+  leaveGroup(group: string, memberId: string, options: CallOptions = {}): Promise<void> {
+    return this.call({ method: 'DELETE', path: memberPath(group, memberId), signal: options.signal });
+  }
+
+  /**
+   * Commits offsets (each the next offset to read) under the member's lease epochs. FENCED
+   * (409, `details.results` per partition) when a lease was lost: nothing is committed for
+   * those partitions. Retried after network failures only: the write is conditional, so a
+   * repeat of a commit that landed changes nothing.
+   */
+  commitOffsets(group: string, request: CommitOffsetsRequest, options: CallOptions = {}): Promise<CommitOffsetsResponse> {
+    return this.call({ method: 'POST', path: `${groupPath(group)}/offsets`, body: request, signal: options.signal, retry: 'network' });
+  }
+
+  listGroups(options: CallOptions = {}): Promise<ListGroupsResponse> {
+    return this.call({ method: 'GET', path: '/v1/groups', signal: options.signal });
+  }
+
+  /** Members, their partitions, and each partition's committed offset and lag. */
+  describeGroup(group: string, options: CallOptions = {}): Promise<GroupDescription> {
+    return this.call({ method: 'GET', path: groupPath(group), signal: options.signal });
+  }
+
+  /**
+   * Plans, or with `execute: true` sets, a group's committed offsets for every partition of
+   * a topic. GROUP_NOT_EMPTY (409) while members are active. A dry run is retried like a
+   * GET; an executed reset to an absolute position after network failures only, and a
+   * `shiftBy` (which would shift twice) not at all.
+   */
+  resetGroupOffsets(group: string, request: ResetOffsetsRequest, options: CallOptions = {}): Promise<ResetOffsetsResponse> {
+    return this.call({
+      method: 'POST',
+      path: `${groupPath(group)}/offsets/reset`,
+      body: request,
+      signal: options.signal,
+      retry: request.execute !== true ? 'always' : typeof request.to === 'object' && 'shiftBy' in request.to ? 'never' : 'network',
+    });
+  }
+
+  /** Deletes a group's offsets and leases; GROUP_NOT_EMPTY (409) while members are active. */
+  deleteGroup(group: string, options: CallOptions = {}): Promise<void> {
+    return this.call({ method: 'DELETE', path: groupPath(group), signal: options.signal });
+  }
+
   private async call<T>(call: Call): Promise<T> {
-    const retriable = idempotent.has(call.method);
+    const mode: RetryMode = call.retry ?? (idempotent.has(call.method) ? 'always' : 'never');
     for (let attempt = 0; ; attempt++) {
       const answer = await this.attempt(call);
       if (answer.ok) return parseBody<T>(answer.status, answer.text);
+      const retriable = mode === 'always' || (mode === 'network' && answer.failure instanceof ConnectionError);
       if (!retriable || !answer.failure.retriable || attempt >= this.retry.retries) throw answer.failure;
       await sleep(backoffDelay(attempt, this.retry, answer.retryAfterMs), call.signal);
     }
@@ -205,6 +290,14 @@ function normalizeEndpoint(endpoint: string): string {
 
 function topicPath(name: string): string {
   return `/v1/topics/${encodeURIComponent(name)}`;
+}
+
+function groupPath(group: string): string {
+  return `/v1/groups/${encodeURIComponent(group)}`;
+}
+
+function memberPath(group: string, memberId: string): string {
+  return `${groupPath(group)}/members/${encodeURIComponent(memberId)}`;
 }
 
 function partitionPath(topic: string, partition: number): string {

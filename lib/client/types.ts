@@ -123,3 +123,117 @@ export interface OffsetResponse {
   readonly offset: number;
   readonly timestamp?: number;
 }
+
+/** A partition of a topic. */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** Body of `POST /v1/groups/{group}/members`. */
+export interface JoinGroupRequest {
+  readonly topics: readonly string[];
+  /** A member that misses heartbeats this long is dropped and its leases freed; default 30000, 1000..300000. */
+  readonly sessionTimeoutMs?: number;
+  /** Static membership: the same id rejoins as the same member and gets its partitions back. */
+  readonly instanceId?: string;
+}
+
+/** A partition lease a member holds. */
+export interface GroupAssignment extends TopicPartition {
+  /** Names the lease in commits: a commit with an older epoch is fenced. */
+  readonly leaseEpoch: number;
+  /** The next offset to read, or null: start at the consumer's reset policy. */
+  readonly committedOffset: number | null;
+}
+
+/** Answer of a join. */
+export interface JoinGroupResponse {
+  readonly memberId: string;
+  readonly assignments: readonly GroupAssignment[];
+  readonly heartbeatIntervalMs: number;
+}
+
+/** Answer of a heartbeat: the member's current set, which may have grown or shrunk. */
+export interface HeartbeatResponse {
+  readonly assignments: readonly GroupAssignment[];
+}
+
+/** One offset to commit: the next offset to read, under the lease epoch the member holds. */
+export interface OffsetCommit extends TopicPartition {
+  readonly offset: number;
+  readonly leaseEpoch: number;
+  readonly metadata?: string;
+}
+
+/** Body of `POST /v1/groups/{group}/offsets`. */
+export interface CommitOffsetsRequest {
+  readonly memberId: string;
+  readonly offsets: readonly OffsetCommit[];
+}
+
+/** One partition's outcome of a commit: an `error` code (FENCED) means nothing was committed for it. */
+export interface CommitResult extends TopicPartition {
+  readonly error?: string;
+}
+
+export interface CommitOffsetsResponse {
+  readonly results: readonly CommitResult[];
+}
+
+export interface GroupSummary {
+  readonly group: string;
+  /** Live members. */
+  readonly members: number;
+}
+
+export interface ListGroupsResponse {
+  readonly groups: readonly GroupSummary[];
+}
+
+export type GroupState = 'Empty' | 'Stable';
+
+export interface GroupMemberDescription {
+  readonly memberId: string;
+  readonly instanceId?: string;
+  readonly assignments: readonly TopicPartition[];
+}
+
+export interface GroupPartitionDescription extends TopicPartition {
+  readonly committedOffset: number | null;
+  readonly highWatermark: number;
+  /** highWatermark - committedOffset, or null without a committed offset. */
+  readonly lag: number | null;
+  /** The member holding the lease, or null. */
+  readonly owner: string | null;
+}
+
+/** Answer of `GET /v1/groups/{group}`. */
+export interface GroupDescription {
+  readonly group: string;
+  readonly state: GroupState;
+  readonly members: readonly GroupMemberDescription[];
+  readonly partitions: readonly GroupPartitionDescription[];
+  readonly totalLag: number;
+}
+
+/** Where a reset moves a group's committed offsets on every partition of a topic. */
+export type ResetTarget =
+  | 'earliest'
+  | 'latest'
+  | { readonly offset: number }
+  | { readonly timestamp: number }
+  | { readonly shiftBy: number };
+
+/** Body of `POST /v1/groups/{group}/offsets/reset`. */
+export interface ResetOffsetsRequest {
+  readonly topic: string;
+  readonly to: ResetTarget;
+  /** false (the default) plans only: a dry run. */
+  readonly execute?: boolean;
+}
+
+export interface ResetOffsetsResponse {
+  readonly offsets: ReadonlyArray<TopicPartition & { readonly offset: number }>;
+  readonly executed: boolean;
+}

@@ -3,12 +3,12 @@
  * keeps topics and records in memory and answers the API's shapes. It checks flags,
  * request bodies and printed output; storage behaviour is tested elsewhere.
  */
+import { runCli, type CliRun } from '../support/cli.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { main } from '../../lib/cli/main.ts';
 
 interface StoredRecord {
   offset: number;
@@ -157,25 +157,8 @@ afterEach(() => {
   maxInflight = 0;
 });
 
-function sink(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(Buffer.from(chunk));
-      done();
-    },
-  });
-  return Object.assign(stream, { text: () => Buffer.concat(chunks).toString() });
-}
-
 /** Runs `sluice <argv>` in process with the test server as SLUICE_ENDPOINT. */
-async function sluice(argv: string[], options: { stdin?: Readable | string; env?: Record<string, string>; signal?: AbortSignal } = {}) {
-  const stdout = sink();
-  const stderr = sink();
-  const stdin = typeof options.stdin === 'string' ? Readable.from([Buffer.from(options.stdin)]) : (options.stdin ?? Readable.from([]));
-  const code = await main(argv, { stdin, stdout, stderr, env: options.env ?? { SLUICE_ENDPOINT: endpoint }, signal: options.signal });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const sluice = (argv: string[], options: CliRun = {}) => runCli(argv, endpoint, options);
 
 const name = () => `t-${randomUUID().slice(0, 8)}`;
 

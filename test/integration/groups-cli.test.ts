@@ -1,0 +1,82 @@
+/** `sluice groups` against the real API over HTTP: kafka-consumer-groups' columns and lag. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve } from '../../lib/local/server.ts';
+import { runCli } from '../support/cli.ts';
+import { call, randomName, useStack } from '../support/stack.ts';
+
+describe('sluice groups', () => {
+  const stack = useStack();
+  let endpoint: string;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    const server = await serve(stack.api, { host: '127.0.0.1', port: 0, maxRequestBytes: 1 << 20 });
+    endpoint = server.url;
+    close = server.close;
+  });
+  afterAll(() => close?.());
+
+  const sluice = (...argv: string[]) => runCli(argv, endpoint);
+  const rows = (stdout: string) => stdout.trimEnd().split('\n').map((line) => line.trim().split(/\s{2,}/));
+
+  it('describe shows the right lag before and after a member consumes, then list, reset and delete', async () => {
+    const topic = randomName();
+    const group = randomName('group');
+    await call(stack.api, 'POST', '/v1/topics', { body: { name: topic, partitions: 2 } });
+    await call(stack.api, 'POST', `/v1/topics/${topic}/records`, {
+      body: { records: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`, partition: i < 6 ? 0 : 1 })) },
+    });
+    const joined = (await call(stack.api, 'POST', `/v1/groups/${group}/members`, { body: { topics: [topic] } })).body;
+    // Consumed 2 of partition 0 so far, nothing of partition 1.
+    const lease0 = joined.assignments.find((a: { partition: number }) => a.partition === 0);
+    await call(stack.api, 'POST', `/v1/groups/${group}/offsets`, {
+      body: { memberId: joined.memberId, offsets: [{ topic, partition: 0, offset: 2, leaseEpoch: lease0.leaseEpoch }] },
+    });
+
+    const before = await sluice('groups', 'describe', '--group', group);
+    expect(before.code).toBe(0);
+    expect(rows(before.stdout)).toEqual([
+      ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID'],
+      [group, topic, '0', '2', '6', '4', joined.memberId],
+      [group, topic, '1', '-', '4', '-', joined.memberId],
+    ]);
+
+    // The member reads everything, commits the log end of each partition and leaves.
+    const offsets = [];
+    for (const lease of joined.assignments) {
+      const fetched = await call(stack.api, 'GET', `/v1/topics/${topic}/partitions/${lease.partition}/records`, { query: { offset: '0' } });
+      offsets.push({ topic, partition: lease.partition, offset: fetched.body.nextOffset, leaseEpoch: lease.leaseEpoch });
+    }
+    await call(stack.api, 'POST', `/v1/groups/${group}/offsets`, { body: { memberId: joined.memberId, offsets } });
+    await call(stack.api, 'DELETE', `/v1/groups/${group}/members/${joined.memberId}`);
+
+    const after = await sluice('groups', 'describe', '--group', group);
+    expect(after.stdout.split('\n')[0]).toBe(`Consumer group '${group}' has no active members.`);
+    expect(rows(after.stdout).slice(2)).toEqual([
+      ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID'],
+      [group, topic, '0', '6', '6', '0', '-'],
+      [group, topic, '1', '4', '4', '0', '-'],
+    ]);
+    expect((await sluice('groups', 'list')).stdout.split('\n')).toContain(group);
+
+    const dryRun = await sluice('groups', 'reset-offsets', '--group', group, '--topic', topic, '--to-earliest');
+    expect(rows(dryRun.stdout)).toEqual([
+      ['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'],
+      [group, topic, '0', '0'],
+      [group, topic, '1', '0'],
+      ['(dry run: nothing changed; add --execute to apply)'],
+    ]);
+    expect(rows((await sluice('groups', 'describe', '--group', group)).stdout)[3]![5]).toBe('0');
+    expect((await sluice('groups', 'reset-offsets', '--group', group, '--topic', topic, '--shift-by', '-1', '--execute')).code).toBe(0);
+    expect(rows((await sluice('groups', 'describe', '--group', group)).stdout).slice(3).map((r) => r[5])).toEqual(['1', '1']);
+
+    expect(await sluice('groups', 'delete', '--group', group)).toEqual({
+      code: 0,
+      stdout: `Deletion of requested consumer group ('${group}') was successful.\n`,
+      stderr: '',
+    });
+    const gone = await sluice('groups', 'describe', '--group', group);
+    expect(gone).toEqual({ code: 1, stdout: '', stderr: `sluice: GROUP_NOT_FOUND: group '${group}' does not exist\n` });
+    const usage = await sluice('groups', 'reset-offsets', '--group', group, '--topic', topic);
+    expect(usage.code).toBe(2);
+  });
+});
