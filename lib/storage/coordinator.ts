@@ -200,8 +200,10 @@ export class GroupCoordinator {
     const expiresAt = now + member.sessionTimeoutMs;
 
     const held: LeaseItem[] = [];
+    // Leases of topics the member no longer subscribes to go back at once.
+    const unsubscribed = items.leases.filter((l) => l.owner === me && !topics.has(l.topic));
     await Promise.all([
-      ...plan.release.map(async (r) => this.groups.releaseLease(group, find(r.topic, r.partition)!, me)),
+      ...[...plan.release.map((r) => find(r.topic, r.partition)!), ...unsubscribed].map((l) => this.groups.releaseLease(group, l, me)),
       ...items.leases
         .filter((l) => l.owner === me && topics.has(l.topic) && !released.has(`${l.topic}#${l.partition}`))
         .map(async (l) => {

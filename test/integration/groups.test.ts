@@ -171,6 +171,19 @@ describe('consumer groups', () => {
     expect(stale.status).toBe(409);
   });
 
+  it("a member that rejoins with fewer topics gives the dropped topics' partitions back at once", async () => {
+    const [first, second] = [await topicWith(2), await topicWith(2)];
+    const group = randomName('group');
+    const res = await call(stack.api, 'POST', `/v1/groups/${group}/members`, {
+      body: { topics: [first, second], sessionTimeoutMs: SESSION_MS, instanceId: 'narrowing' },
+    });
+    expect(res.body.assignments).toHaveLength(4);
+    const again = await join(stack.api, group, first, { instanceId: 'narrowing' });
+    expect(again.assignments.map((a) => a.topic)).toEqual([first, first]);
+    const other = await join(stack.cold(), group, second);
+    expect(other.assignments.map((a) => a.partition)).toEqual([0, 1]);
+  });
+
   it.each([
     ['no topics', { topics: [] }, 400],
     ['unknown topic', { topics: ['nope-does-not-exist'] }, 404],
