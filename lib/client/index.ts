@@ -1,0 +1,53 @@
+/**
+ * The Sluice SDK: `new Sluice({ endpoint })`, then `producer()`, `consumer({ groupId })`
+ * and `admin()`, shaped like kafkajs. `SluiceClient` underneath has one method per route.
+ */
+export { Sluice, type SluiceConfig } from './sluice.ts';
+export {
+  Producer,
+  type Message,
+  type MessageHeaders,
+  type ProducerBatch,
+  type ProducerEvents,
+  type ProducerOptions,
+  type ProducerRecord,
+  type RecordMetadata,
+  type TopicMessages,
+} from './producer.ts';
+export {
+  Consumer,
+  HandlerRetriesExceededError,
+  type ConsumerEvents,
+  type ConsumerOptions,
+  type ConsumerRetryOptions,
+  type ConsumerSubscribeTopic,
+  type ConsumerSubscribeTopics,
+  type EachBatchPayload,
+  type EachMessagePayload,
+  type OffsetsByTopicPartition,
+  type RunOptions,
+  type TopicPartitionOffset,
+} from './consumer.ts';
+export {
+  Admin,
+  type AdminGroupDescription,
+  type ConfigEntry,
+  type GroupOverview,
+  type ITopicConfig,
+  type MemberDescription,
+  type PartitionMetadata,
+  type PartitionOffset,
+  type TopicMetadata,
+} from './admin.ts';
+export type { Batch, KafkaMessage, TopicPartitions } from './partitions.ts';
+export type { InstrumentationEvent, RemoveListener, RetryOptions } from './instrumentation.ts';
+export { SluiceClient, type CallOptions, type SluiceClientOptions } from './client.ts';
+export type * from './types.ts';
+export {
+  ConfigError,
+  ConnectionError,
+  InvalidRequestError,
+  InvalidResponseError,
+  RemoteError,
+  SluiceError,
+} from '../core/errors.ts';

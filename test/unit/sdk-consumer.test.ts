@@ -1,0 +1,374 @@
+/**
+ * The consumer against a fake group API in memory: assignment changes between heartbeats,
+ * commits before a partition is let go, fencing, expired members, handler failures,
+ * concurrency and disconnect. The real API's behaviour is in test/integration/sdk.test.ts.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SluiceClient } from '../../lib/client/client.ts';
+import { Consumer, type ConsumerOptions, type RunOptions } from '../../lib/client/consumer.ts';
+import type { FetchRequest, FetchResponse, GroupAssignment, JoinGroupRequest } from '../../lib/client/types.ts';
+import { ConnectionError, RemoteError } from '../../lib/core/errors.ts';
+
+interface Lease {
+  owner: string | undefined;
+  epoch: number;
+  committed: number | null;
+}
+
+/** The group API and the log of one topic, in memory; the test decides who holds what. */
+class FakeGroupApi {
+  readonly events: string[] = [];
+  readonly logs = new Map<string, string[]>();
+  readonly leases = new Map<string, Lease>();
+  /** What each member's heartbeats answer: a snapshot taken when the test hands partitions out. */
+  readonly held = new Map<string, GroupAssignment[]>();
+  /** Errors the next joins throw, in order. */
+  readonly joinErrors: Error[] = [];
+  /** Heartbeats of these members answer 404 UNKNOWN_MEMBER. */
+  readonly expired = new Set<string>();
+  /** What a joining member gets. */
+  onJoin: (memberId: string) => string[] = () => [];
+  private members = 0;
+
+  constructor(topic: string, partitions: number) {
+    for (let p = 0; p < partitions; p++) this.logs.set(`${topic}#${p}`, []);
+  }
+
+  append(key: string, ...values: string[]): void {
+    this.logs.get(key)!.push(...values);
+  }
+
+  /** Gives `keys` to `memberId`, each lease's epoch moving on when its owner changes. */
+  give(memberId: string, keys: string[]): void {
+    for (const key of keys) {
+      const lease = this.leases.get(key) ?? { owner: undefined, epoch: 0, committed: null };
+      if (lease.owner !== memberId) this.leases.set(key, { ...lease, owner: memberId, epoch: lease.epoch + 1 });
+    }
+    for (const [key, lease] of this.leases) if (lease.owner === memberId && !keys.includes(key)) lease.owner = undefined;
+    this.held.set(
+      memberId,
+      keys.map((key) => {
+        const [topic, partition] = key.split('#') as [string, string];
+        const lease = this.leases.get(key)!;
+        return { topic, partition: Number(partition), leaseEpoch: lease.epoch, committedOffset: lease.committed };
+      }),
+    );
+  }
+
+  committed(key: string): number | null {
+    return this.leases.get(key)?.committed ?? null;
+  }
+
+  private assignments(memberId: string): GroupAssignment[] {
+    return this.held.get(memberId) ?? [];
+  }
+
+  readonly client = {
+    joinGroup: async (_group: string, request: JoinGroupRequest) => {
+      const error = this.joinErrors.shift();
+      if (error) throw error;
+      const memberId = `m${++this.members}`;
+      this.events.push(`join ${memberId} ${request.topics.join(',')}`);
+      this.give(memberId, this.onJoin(memberId));
+      return { memberId, assignments: this.assignments(memberId), heartbeatIntervalMs: 20 };
+    },
+    heartbeat: async (_group: string, memberId: string) => {
+      if (this.expired.has(memberId)) throw new RemoteError('UNKNOWN_MEMBER', 404, `member '${memberId}' is gone`);
+      return { assignments: this.assignments(memberId) };
+    },
+    leaveGroup: async (_group: string, memberId: string) => {
+      this.events.push(`leave ${memberId}`);
+      this.give(memberId, []);
+    },
+    commitOffsets: async (_group: string, request: { memberId: string; offsets: readonly { topic: string; partition: number; offset: number; leaseEpoch: number }[] }) => {
+      const results = request.offsets.map((o) => {
+        const key = `${o.topic}#${o.partition}`;
+        const lease = this.leases.get(key);
+        if (!lease || lease.owner !== request.memberId || lease.epoch !== o.leaseEpoch) return { topic: o.topic, partition: o.partition, error: 'FENCED' };
+        lease.committed = o.offset;
+        this.events.push(`commit ${key}=${o.offset}`);
+        return { topic: o.topic, partition: o.partition };
+      });
+      if (results.some((r) => r.error)) throw new RemoteError('FENCED', 409, 'fenced', { results });
+      return { results };
+    },
+    fetchRecords: async (topic: string, partition: number, request: FetchRequest, options: { signal?: AbortSignal } = {}): Promise<FetchResponse> => {
+      const log = this.logs.get(`${topic}#${partition}`)!;
+      const deadline = Date.now() + (request.waitMs ?? 0);
+      while (log.length <= request.offset && Date.now() < deadline) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      const records = log.slice(request.offset, request.offset + (request.maxRecords ?? 500)).map((value, i) => ({
+        offset: request.offset + i,
+        timestamp: 0,
+        key: null,
+        value: Buffer.from(value).toString('base64'),
+        headers: {},
+      }));
+      return { records, nextOffset: request.offset + records.length, highWatermark: log.length, logStartOffset: 0 };
+    },
+    offsetFor: async (topic: string, partition: number, at: 'earliest' | 'latest' | number) => ({
+      offset: at === 'earliest' ? 0 : this.logs.get(`${topic}#${partition}`)!.length,
+    }),
+  };
+}
+
+const consumers: Consumer[] = [];
+afterEach(async () => {
+  await Promise.all(consumers.splice(0).map((c) => c.disconnect()));
+});
+
+function consumerOn(api: FakeGroupApi, options: Partial<ConsumerOptions> = {}): Consumer {
+  const consumer = new Consumer(api.client as unknown as SluiceClient, {
+    groupId: 'g',
+    sessionTimeoutMs: 1000,
+    heartbeatIntervalMs: 20,
+    maxWaitTimeInMs: 10,
+    retry: { retries: 2, initialRetryTime: 5, maxRetryTime: 10 },
+    ...options,
+  });
+  consumers.push(consumer);
+  return consumer;
+}
+
+async function started(api: FakeGroupApi, run: RunOptions, options: Partial<ConsumerOptions> = {}): Promise<Consumer> {
+  const consumer = consumerOn(api, options);
+  await consumer.subscribe({ topics: ['t'], fromBeginning: true });
+  await consumer.run(run);
+  return consumer;
+}
+
+const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 5000, interval: 5 });
+
+describe('Consumer', () => {
+  it('starts and stops partitions as heartbeats answer, committing a revoked one before telling the app', async () => {
+    const api = new FakeGroupApi('t', 2);
+    api.onJoin = () => ['t#0'];
+    api.append('t#0', 'a', 'b');
+    api.append('t#1', 'x');
+    const got: string[] = [];
+    const revoked: string[] = [];
+    const consumer = await started(api, {
+      eachMessage: async ({ partition, message }) => void got.push(`${partition}:${message.value}`),
+      onPartitionsRevoked: async (tps) => {
+        revoked.push(...tps.map((t) => `${t.topic}#${t.partition}`));
+        api.events.push(`revoked ${tps.map((t) => t.partition).join(',')}`);
+      },
+    });
+    await waitFor(() => expect(got).toEqual(['0:a', '0:b']));
+    expect(consumer.assignment()).toEqual([{ topic: 't', partitions: [0] }]);
+
+    api.give('m1', ['t#0', 't#1']);
+    await waitFor(() => expect(got).toContain('1:x'));
+    api.give('m1', ['t#1']);
+    await waitFor(() => expect(revoked).toEqual(['t#0']));
+    expect(consumer.assignment()).toEqual([{ topic: 't', partitions: [1] }]);
+    // Committed before a heartbeat could move it away (commits go before each heartbeat).
+    expect(api.committed('t#0')).toBe(2);
+    api.append('t#0', 'c');
+    api.append('t#1', 'y');
+    await waitFor(() => expect(got).toContain('1:y'));
+    expect(got).not.toContain('0:c');
+  });
+
+  it('restarts a partition held at a new epoch from the committed offset the heartbeat answers', async () => {
+    const api = new FakeGroupApi('t', 1);
+    api.onJoin = () => ['t#0'];
+    api.append('t#0', 'a', 'b', 'c');
+    const got: string[] = [];
+    const assigned: number[] = [];
+    await started(api, {
+      eachMessage: async ({ message }) => void got.push(String(message.value)),
+      onPartitionsAssigned: async (tps) => void assigned.push(...tps.map((t) => t.partition)),
+    });
+    await waitFor(() => expect(got).toEqual(['a', 'b', 'c']));
+    await waitFor(() => expect(api.committed('t#0')).toBe(3));
+    // Someone else held it meanwhile and committed 1 (a reset, say); we hold it again at epoch 3.
+    api.give('other', ['t#0']);
+    api.leases.get('t#0')!.committed = 1;
+    api.give('m1', ['t#0']);
+    await waitFor(() => expect(got).toEqual(['a', 'b', 'c', 'b', 'c']));
+    expect(assigned).toEqual([0, 0]);
+  });
+
+  it('a FENCED commit stops that partition at once; the others go on', async () => {
+    const api = new FakeGroupApi('t', 2);
+    api.onJoin = () => ['t#0', 't#1'];
+    const got: string[] = [];
+    const consumer = await started(api, {
+      eachMessage: async ({ partition, message }) => void got.push(`${partition}:${message.value}`),
+    });
+    const commits: string[] = [];
+    consumer.on(consumer.events.COMMIT_OFFSETS, (e) => commits.push(JSON.stringify(e.payload.topics)));
+    // The lease of partition 0 moves to another member behind this one's back (its
+    // heartbeats still answer both partitions, as a lagging view would).
+    api.leases.get('t#0')!.epoch = 7;
+    api.leases.get('t#0')!.owner = 'other';
+    api.append('t#0', 'a');
+    await waitFor(() => expect(got).toEqual(['0:a']));
+    // The commit after processing it is refused.
+    await waitFor(() => expect(consumer.assignment()).toEqual([{ topic: 't', partitions: [1] }]));
+    api.append('t#0', 'b');
+    api.append('t#1', 'x');
+    await waitFor(() => expect(got).toContain('1:x'));
+    expect(got).not.toContain('0:b');
+    expect(api.committed('t#0')).toBeNull();
+    expect(commits.some((c) => c.includes('"partition":0'))).toBe(false);
+  });
+
+  it('an expired member gives up everything and joins again', async () => {
+    const api = new FakeGroupApi('t', 1);
+    api.onJoin = () => ['t#0'];
+    api.append('t#0', 'a');
+    const got: string[] = [];
+    const joins: string[] = [];
+    const consumer = consumerOn(api);
+    consumer.on(consumer.events.GROUP_JOIN, (e) => joins.push(e.payload.memberId));
+    await consumer.subscribe({ topic: 't', fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void got.push(String(message.value)) });
+    await waitFor(() => expect(api.committed('t#0')).toBe(1));
+    api.expired.add('m1');
+    await waitFor(() => expect(joins).toEqual(['m1', 'm2']));
+    api.append('t#0', 'b');
+    await waitFor(() => expect(got).toEqual(['a', 'b']));
+  });
+
+  it('never commits past what was processed, and disconnect finishes the handler, commits, then leaves', async () => {
+    const api = new FakeGroupApi('t', 1);
+    api.onJoin = () => ['t#0'];
+    api.append('t#0', ...Array.from({ length: 20 }, (_, i) => `v${i}`));
+    let processed = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const consumer = await started(
+      api,
+      {
+        eachMessage: async ({ message }) => {
+          if (message.offset === '10') {
+            api.events.push('handler 10 waiting');
+            await gate;
+          }
+          processed = Number(message.offset) + 1;
+          for (const e of api.events.filter((e) => e.startsWith('commit'))) expect(Number(e.split('=')[1])).toBeLessThanOrEqual(processed);
+        },
+      },
+      { autoCommitIntervalMs: 10 },
+    );
+    await waitFor(() => expect(api.events).toContain('handler 10 waiting'));
+    await waitFor(() => expect(api.committed('t#0')).toBe(10));
+    const disconnected = consumer.disconnect();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(api.events).not.toContain('leave m1'); // still waiting for the handler
+    release();
+    await disconnected;
+    expect(processed).toBe(11); // the in-flight message finished; no further one started
+    expect(api.events.slice(-2)).toEqual(['commit t#0=11', 'leave m1']);
+  });
+
+  it('disconnect() from inside a handler does not wait for itself', async () => {
+    const api = new FakeGroupApi('t', 1);
+    api.onJoin = () => ['t#0'];
+    api.append('t#0', 'a', 'b');
+    const stopped: number[] = [];
+    const consumer = consumerOn(api);
+    consumer.on(consumer.events.STOP, () => stopped.push(1));
+    await consumer.subscribe({ topics: ['t'], fromBeginning: true });
+    await consumer.run({ eachMessage: async () => consumer.disconnect() });
+    await waitFor(() => expect(stopped).toEqual([1]));
+    expect(api.committed('t#0')).toBe(1);
+    expect(api.events).toContain('leave m1');
+  });
+
+  it('runs one handler at a time by default, and up to partitionsConsumedConcurrently', async () => {
+    for (const concurrency of [1, 3]) {
+      const api = new FakeGroupApi('t', 3);
+      api.onJoin = () => ['t#0', 't#1', 't#2'];
+      for (let p = 0; p < 3; p++) api.append(`t#${p}`, 'a', 'b');
+      let active = 0;
+      let most = 0;
+      let done = 0;
+      await started(api, {
+        partitionsConsumedConcurrently: concurrency,
+        eachMessage: async () => {
+          most = Math.max(most, ++active);
+          await new Promise((r) => setTimeout(r, 10));
+          active--;
+          done++;
+        },
+      });
+      await waitFor(() => expect(done).toBe(6));
+      expect(most).toBe(concurrency);
+    }
+  });
+
+  it('eachBatch: resolveOffset and the auto-resolve decide what is committed', async () => {
+    const api = new FakeGroupApi('t', 1);
+    api.onJoin = () => ['t#0'];
+    api.append('t#0', 'a', 'b', 'c', 'd');
+    const batches: string[][] = [];
+    await started(api, {
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        batches.push(batch.messages.map((m) => String(m.value)));
+        // Handles only the first two of the first batch.
+        resolveOffset(batch.messages[Math.min(1, batch.messages.length - 1)]!.offset);
+      },
+    });
+    await waitFor(() => expect(api.committed('t#0')).toBe(4));
+    expect(batches).toEqual([
+      ['a', 'b', 'c', 'd'],
+      ['c', 'd'],
+    ]);
+  });
+
+  it('retries a failing handler, and restarts after the retries run out (kafkajs default)', async () => {
+    const api = new FakeGroupApi('t', 1);
+    api.onJoin = () => ['t#0'];
+    api.append('t#0', 'a', 'b');
+    const calls: string[] = [];
+    let failuresLeft = 4; // more than retries (2): one crash, then success after the restart
+    const crashes: boolean[] = [];
+    const consumer = consumerOn(api);
+    consumer.on(consumer.events.CRASH, (e) => crashes.push(e.payload.restart));
+    await consumer.subscribe({ topics: ['t'], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        calls.push(String(message.value));
+        if (message.value!.toString() === 'b' && failuresLeft-- > 0) throw new Error('flaky');
+      },
+    });
+    await waitFor(() => expect(api.committed('t#0')).toBe(2));
+    expect(crashes).toEqual([true]);
+    expect(calls).toEqual(['a', 'b', 'b', 'b', 'b', 'b']);
+    expect(api.events.filter((e) => e.startsWith('join'))).toHaveLength(2);
+    expect(api.events).toContain('leave m1');
+  });
+
+  it('run() retries a join that got no answer and rejects one that cannot succeed', async () => {
+    const api = new FakeGroupApi('t', 1);
+    api.joinErrors.push(new ConnectionError('http://x', new Error('refused')));
+    const consumer = consumerOn(api);
+    await consumer.subscribe({ topics: ['t'] });
+    await consumer.run({ eachMessage: async () => undefined });
+    expect(api.events.filter((e) => e.startsWith('join'))).toHaveLength(1);
+    await consumer.disconnect();
+
+    api.joinErrors.push(new RemoteError('TOPIC_NOT_FOUND', 404, "topic 't' does not exist"));
+    await expect(consumer.run({ eachMessage: async () => undefined })).rejects.toMatchObject({ code: 'TOPIC_NOT_FOUND' });
+  });
+
+  it('refuses bad options and misuse', async () => {
+    const api = new FakeGroupApi('t', 1);
+    const client = api.client as unknown as SluiceClient;
+    expect(() => new Consumer(client, { groupId: 'g', sessionTimeoutMs: 1000, heartbeatIntervalMs: 1000 })).toThrow(/must be below sessionTimeoutMs/);
+    expect(() => new Consumer(client, { groupId: 'g', brokers: ['x'] } as never)).toThrow(/unknown consumer option 'brokers'/);
+    expect(() => new Consumer(client, { groupId: '' })).toThrow(/invalid group id/);
+    const consumer = consumerOn(api);
+    await expect(consumer.run({ eachMessage: async () => undefined })).rejects.toThrow(/subscribe\(\) to at least one topic/);
+    await consumer.subscribe({ topics: ['t'] });
+    await expect(consumer.run({})).rejects.toThrow(/one handler/);
+    expect(() => consumer.seek({ topic: 't', partition: 0, offset: 'x' })).toThrow(/not a valid offset/);
+    expect(() => consumer.on('consumer.nope' as never, () => undefined)).toThrow(/unknown event/);
+  });
+});

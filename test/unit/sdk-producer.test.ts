@@ -1,0 +1,252 @@
+/** The producer's batching (linger, batch size, bytes, one request in flight), wire format and retries, on a fake clock. */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SluiceClient } from '../../lib/client/client.ts';
+import { Batcher, Producer, recordMetadata, toWireRecords } from '../../lib/client/producer.ts';
+import type { ProduceRecord, ProduceRequest, ProduceResponse } from '../../lib/client/types.ts';
+import { ConnectionError, RemoteError } from '../../lib/core/errors.ts';
+
+interface Call {
+  readonly topic: string;
+  readonly values: Array<string | null>;
+  readonly encoding: string | undefined;
+  answer(): void;
+  fail(error: unknown): void;
+}
+
+/** A transmit whose requests wait until the test answers them; offsets count up per topic. */
+function fakeTransmit(auto = false) {
+  const calls: Call[] = [];
+  const next = new Map<string, number>();
+  const transmit = (topic: string, request: ProduceRequest): Promise<ProduceResponse> =>
+    new Promise((resolve, reject) => {
+      const call: Call = {
+        topic,
+        values: request.records.map((r) => r.value),
+        encoding: request.encoding,
+        answer: () => {
+          const base = next.get(topic) ?? 0;
+          next.set(topic, base + request.records.length);
+          resolve({ offsets: request.records.map((_, i) => ({ partition: 0, offset: base + i })) });
+        },
+        fail: reject,
+      };
+      calls.push(call);
+      if (auto) call.answer();
+    });
+  return { calls, transmit };
+}
+
+const records = (...values: string[]): ProduceRecord[] => values.map((value) => ({ value }));
+const offsets = (positions: Array<{ offset: number }>) => positions.map((p) => p.offset);
+
+describe('Batcher', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('holds sends for the linger, then sends them together in call order', async () => {
+    const { calls, transmit } = fakeTransmit(true);
+    const batcher = new Batcher({ linger: 5, batchSize: 100, maxBatchBytes: 1 << 20 }, transmit);
+    const a = batcher.add('t', records('a1', 'a2'), 'utf8');
+    const b = batcher.add('t', records('b1'), 'utf8');
+    const other = batcher.add('u', records('u1'), 'utf8');
+    await vi.advanceTimersByTimeAsync(4);
+    expect(calls).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls.map((c) => [c.topic, c.values])).toEqual([
+      ['t', ['a1', 'a2', 'b1']],
+      ['u', ['u1']],
+    ]);
+    expect(offsets(await a)).toEqual([0, 1]);
+    expect(offsets(await b)).toEqual([2]);
+    expect(offsets(await other)).toEqual([0]);
+  });
+
+  it('sends at once when batchSize records or maxBatchBytes bytes are waiting', async () => {
+    const { calls, transmit } = fakeTransmit(true);
+    const bySize = new Batcher({ linger: 1000, batchSize: 3, maxBatchBytes: 1 << 20 }, transmit);
+    void bySize.add('t', records('1', '2'), 'utf8');
+    expect(calls).toHaveLength(0);
+    void bySize.add('t', records('3'), 'utf8');
+    expect(calls.map((c) => c.values)).toEqual([['1', '2', '3']]);
+
+    const byBytes = new Batcher({ linger: 1000, batchSize: 1000, maxBatchBytes: 100 }, transmit);
+    void byBytes.add('b', records('x'.repeat(30)), 'utf8');
+    expect(calls).toHaveLength(1);
+    void byBytes.add('b', records('y'.repeat(30)), 'utf8');
+    // Both do not fit in 100 bytes with the request's own framing: the first goes alone now.
+    expect(calls.slice(1).map((c) => c.values)).toEqual([['x'.repeat(30)]]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.slice(2).map((c) => c.values)).toEqual([['y'.repeat(30)]]);
+  });
+
+  it('keeps one request per topic in flight; what queues meanwhile goes out as one request right after', async () => {
+    const { calls, transmit } = fakeTransmit();
+    const batcher = new Batcher({ linger: 5, batchSize: 100, maxBatchBytes: 1 << 20 }, transmit);
+    const first = batcher.add('t', records('1'), 'utf8');
+    await vi.advanceTimersByTimeAsync(5);
+    expect(calls).toHaveLength(1);
+    const later = [batcher.add('t', records('2'), 'utf8'), batcher.add('t', records('3', '4'), 'utf8')];
+    await vi.advanceTimersByTimeAsync(100);
+    expect(calls).toHaveLength(1); // still waiting for the first answer
+    calls[0]!.answer();
+    expect(offsets(await first)).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.values)).toEqual([['1'], ['2', '3', '4']]);
+    calls[1]!.answer();
+    expect((await Promise.all(later)).map(offsets)).toEqual([[1], [2, 3]]);
+  });
+
+  it('splits a send larger than a request into consecutive requests and answers it once, in order', async () => {
+    const { calls, transmit } = fakeTransmit(true);
+    const batcher = new Batcher({ linger: 5, batchSize: 4, maxBatchBytes: 1 << 20 }, transmit);
+    const big = batcher.add('t', records(...Array.from({ length: 10 }, (_, i) => `r${i}`)), 'utf8');
+    const after = batcher.add('t', records('after'), 'utf8');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.values.length)).toEqual([4, 4, 3]);
+    expect(calls[2]!.values).toEqual(['r8', 'r9', 'after']);
+    expect(offsets(await big)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(offsets(await after)).toEqual([10]);
+  });
+
+  it('does not mix encodings in one request', async () => {
+    const { calls, transmit } = fakeTransmit(true);
+    const batcher = new Batcher({ linger: 5, batchSize: 100, maxBatchBytes: 1 << 20 }, transmit);
+    void batcher.add('t', records('text'), 'utf8');
+    void batcher.add('t', records('Ynl0ZXM='), 'base64');
+    void batcher.add('t', records('more text'), 'utf8');
+    await vi.advanceTimersByTimeAsync(5);
+    expect(calls.map((c) => [c.encoding, c.values])).toEqual([
+      ['utf8', ['text']],
+      ['base64', ['Ynl0ZXM=']],
+      ['utf8', ['more text']],
+    ]);
+  });
+
+  it('a request refused whole (400, 413) is retried send by send, so only the send at fault fails', async () => {
+    const sent: string[][] = [];
+    const batcher = new Batcher({ linger: 5, batchSize: 100, maxBatchBytes: 1 << 20 }, async (_topic, request) => {
+      const values = request.records.map((r) => r.value!);
+      sent.push(values);
+      if (values.includes('bad')) throw new RemoteError('RECORD_TOO_LARGE', 413, 'too large');
+      return { offsets: values.map((_, i) => ({ partition: 0, offset: i })) };
+    });
+    const results = Promise.allSettled([
+      batcher.add('t', records('a'), 'utf8'),
+      batcher.add('t', records('b', 'bad'), 'utf8'),
+      batcher.add('t', records('c'), 'utf8'),
+    ]);
+    await vi.advanceTimersByTimeAsync(5);
+    expect((await results).map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(sent).toEqual([['a', 'b', 'bad', 'c'], ['a'], ['b', 'bad'], ['c']]);
+  });
+
+  it('any other failure rejects every send of the request, drops the rest of a split send, and the queue goes on', async () => {
+    const { calls, transmit } = fakeTransmit();
+    const batcher = new Batcher({ linger: 5, batchSize: 2, maxBatchBytes: 1 << 20 }, transmit);
+    const split = batcher.add('t', records('s1', 's2', 's3', 's4'), 'utf8');
+    const next = batcher.add('t', records('n'), 'utf8');
+    expect(calls.map((c) => c.values)).toEqual([['s1', 's2']]);
+    calls[0]!.fail(new RemoteError('UNAVAILABLE', 503, 'busy'));
+    await expect(split).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.values)).toEqual([['s1', 's2'], ['n']]);
+    calls[1]!.answer();
+    expect(offsets(await next)).toEqual([0]);
+  });
+
+  it('flush() sends without lingering and waits for every send to settle', async () => {
+    const { calls, transmit } = fakeTransmit(true);
+    const batcher = new Batcher({ linger: 60_000, batchSize: 100, maxBatchBytes: 1 << 20 }, transmit);
+    const a = batcher.add('t', records('a'), 'utf8');
+    const b = batcher.add('u', records('b'), 'utf8');
+    await batcher.flush();
+    expect(calls).toHaveLength(2);
+    await expect(Promise.all([a, b])).resolves.toHaveLength(2);
+    await batcher.flush(); // nothing waiting: resolves at once
+  });
+
+  it('an empty send resolves at once without a request', async () => {
+    const { calls, transmit } = fakeTransmit(true);
+    const batcher = new Batcher({ linger: 5, batchSize: 100, maxBatchBytes: 1 << 20 }, transmit);
+    await expect(batcher.add('t', [], 'utf8')).resolves.toEqual([]);
+    expect(calls).toHaveLength(0);
+  });
+});
+
+describe('producer wire format', () => {
+  it('sends text as utf8, and a send with any Buffer as base64 throughout', () => {
+    expect(toWireRecords([{ key: 'k', value: 'v', headers: { h: 'x', gone: undefined }, partition: 2, timestamp: '1700000000000' }])).toEqual({
+      encoding: 'utf8',
+      records: [{ key: 'k', value: 'v', headers: { h: 'x' }, partition: 2, timestamp: 1_700_000_000_000 }],
+    });
+    expect(toWireRecords([{ value: Buffer.from([0, 255]) }, { key: 'k', value: null, headers: { h: 'x' } }])).toEqual({
+      encoding: 'base64',
+      records: [{ value: 'AP8=' }, { key: 'aw==', value: null, headers: { h: 'eA==' } }],
+    });
+  });
+
+  it('refuses what the API could not carry', () => {
+    expect(() => toWireRecords([{ value: 3 as unknown as string }])).toThrow(/messages\[0\]\.value must be a string, a Buffer or null/);
+    expect(() => toWireRecords([{ value: 'v', headers: { h: ['a', 'b'] as unknown as string } }])).toThrow(/one value per header/);
+    expect(() => toWireRecords([{ value: 'v', partition: -1 }])).toThrow(/partition/);
+    expect(() => toWireRecords([{ value: 'v', timestamp: 'soon' }])).toThrow(/timestamp/);
+  });
+
+  it('answers one RecordMetadata per partition, with the first offset as baseOffset', () => {
+    expect(
+      recordMetadata('t', [
+        { partition: 1, offset: 7 },
+        { partition: 0, offset: 3 },
+        { partition: 1, offset: 8 },
+      ]),
+    ).toEqual([
+      { topicName: 't', topic: 't', partition: 1, errorCode: 0, baseOffset: '7', offsets: [7, 8] },
+      { topicName: 't', topic: 't', partition: 0, errorCode: 0, baseOffset: '3', offsets: [3] },
+    ]);
+  });
+});
+
+describe('Producer', () => {
+  const answer: ProduceResponse = { offsets: [{ partition: 0, offset: 0 }] };
+  const clientWith = (produce: (...args: unknown[]) => Promise<ProduceResponse>) => ({ produce: vi.fn(produce) }) as unknown as SluiceClient & {
+    produce: ReturnType<typeof vi.fn>;
+  };
+
+  it('retries retriable failures (no answer, 429, 5xx) with backoff, up to retry.retries', async () => {
+    let n = 0;
+    const failures = [new ConnectionError('http://x', new Error('reset')), new RemoteError('THROTTLED', 429, 'slow down'), new RemoteError('INTERNAL', 500, 'oops')];
+    const client = clientWith(async () => {
+      const failure = failures[n++];
+      if (failure) throw failure;
+      return answer;
+    });
+    const producer = new Producer(client, { linger: 0, retry: { retries: 3, initialRetryTime: 1, maxRetryTime: 2 } });
+    await expect(producer.send({ topic: 't', messages: [{ value: 'v' }] })).resolves.toHaveLength(1);
+    expect(client.produce).toHaveBeenCalledTimes(4);
+
+    n = 0;
+    const fewer = new Producer(client, { linger: 0, retry: { retries: 1, initialRetryTime: 1 } });
+    await expect(fewer.send({ topic: 't', messages: [{ value: 'v' }] })).rejects.toMatchObject({ code: 'THROTTLED' });
+  });
+
+  it('does not retry what cannot succeed', async () => {
+    const client = clientWith(async () => {
+      throw new RemoteError('TOPIC_NOT_FOUND', 404, 'no such topic');
+    });
+    const producer = new Producer(client, { linger: 0, retry: { retries: 5, initialRetryTime: 1 } });
+    await expect(producer.send({ topic: 't', messages: [{ value: 'v' }] })).rejects.toMatchObject({ code: 'TOPIC_NOT_FOUND' });
+    expect(client.produce).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses unknown options, the idempotent producer, and bad topic names', async () => {
+    const client = clientWith(async () => answer);
+    expect(() => new Producer(client, { lingerMs: 5 } as never)).toThrow(/unknown producer option 'lingerMs'/);
+    expect(() => new Producer(client, { idempotent: true })).toThrow(/idempotent producer is not available/);
+    expect(() => new Producer(client, { batchSize: 20_000 })).toThrow(/batchSize must be an integer from 1 to 10000/);
+    await expect(new Producer(client).send({ topic: 'no/slash', messages: [{ value: 'v' }] })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+});
