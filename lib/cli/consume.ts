@@ -1,18 +1,21 @@
 /** `sluice consume`: print a topic's records, like kafka-console-consumer. */
 import type { PartitionDescription, SluiceClient } from '../client/client.ts';
 import { RemoteError } from '../core/errors.ts';
-import { booleanProperty, clientFor, parseFlags, parseIntFlag, parseProperties, required } from './args.ts';
+import { booleanProperty, clientFor, parseFlags, parseIntFlag, parseProperties, required, resolveEndpoint } from './args.ts';
+import { consumeAsGroupMember } from './consume-group.ts';
 import { OutputClosedError, UsageError } from './errors.ts';
 import type { CliIo, Output } from './io.ts';
 import { decodeRecord, defaultTextFormat, formatJson, formatText, type ConsumedRecord, type TextFormat } from './format.ts';
 
-export const consumeHelp = `Usage: sluice consume --topic T [--partition P] [--offset N|earliest|latest]
+export const consumeHelp = `Usage: sluice consume --topic T [--group G] [--partition P] [--offset N|earliest|latest]
                       [--from-beginning] [--max-messages N] [--timeout-ms MS]
                       [--print-key] [--json] [--property k=v ...]
 
 Prints records as they arrive (long polls), from every partition unless --partition is
 given, until --max-messages, --timeout-ms without a new record, or Ctrl-C.
   --topic T              topic name (required)
+  --group G              read as a member of consumer group G: partitions are shared with
+                         its other members and what is printed is committed
   --partition P          read only partition P
   --offset N|earliest|latest
                          where to start (default latest; a number needs --partition)
@@ -32,6 +35,7 @@ given, until --max-messages, --timeout-ms without a new record, or Ctrl-C.
 
 const options = {
   topic: { type: 'string' },
+  group: { type: 'string' },
   partition: { type: 'string' },
   offset: { type: 'string' },
   'from-beginning': { type: 'boolean' },
@@ -75,6 +79,15 @@ export async function consumeCommand(argv: readonly string[], io: CliIo, out: Ou
   const timeoutMs = flags['timeout-ms'] === undefined ? undefined : parseIntFlag('--timeout-ms', flags['timeout-ms'], 1);
   const format = textFormatFrom(parseProperties(flags.property, knownProperties), flags['print-key'] ?? false);
   const render = flags.json ? (r: ConsumedRecord) => formatJson(r) : (r: ConsumedRecord) => formatText(r, format);
+  if (flags.group !== undefined) {
+    // As kafka-console-consumer: a group member reads the partitions the group gives it.
+    if (partition !== undefined || flags.offset !== undefined) throw new UsageError('--group cannot be combined with --partition or --offset', 'consume');
+    const endpoint = resolveEndpoint(flags, io.env);
+    const group = flags.group;
+    const count = await consumeAsGroupMember({ endpoint, group, topic, fromBeginning: flags['from-beginning'] ?? false, maxMessages, timeoutMs, render, io, out });
+    io.stderr.write(`Processed a total of ${count} messages\n`);
+    return 0;
+  }
   const client = clientFor(flags, io.env);
 
   const description = await client.describeTopic(topic, { signal: io.signal });
@@ -119,7 +132,7 @@ export function textFormatFrom(properties: ReadonlyMap<string, string>, printKey
   };
 }
 
-interface Run {
+export interface Run {
   readonly maxMessages: number;
   readonly timeoutMs: number | undefined;
   readonly render: (record: ConsumedRecord) => string | Buffer;

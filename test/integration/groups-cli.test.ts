@@ -18,6 +18,23 @@ describe('sluice groups', () => {
   const sluice = (...argv: string[]) => runCli(argv, endpoint);
   const rows = (stdout: string) => stdout.trimEnd().split('\n').map((line) => line.trim().split(/\s{2,}/));
 
+  it('consume --group prints records, commits what it printed, and the next run goes on from there', async () => {
+    const topic = randomName();
+    const group = randomName('group');
+    await call(stack.api, 'POST', '/v1/topics', { body: { name: topic, partitions: 1 } });
+    await call(stack.api, 'POST', `/v1/topics/${topic}/records`, { body: { records: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })) } });
+
+    const first = await sluice('consume', '--topic', topic, '--group', group, '--from-beginning', '--max-messages', '6');
+    expect(first).toEqual({ code: 0, stdout: 'v0\nv1\nv2\nv3\nv4\nv5\n', stderr: 'Processed a total of 6 messages\n' });
+    const lag = rows((await sluice('groups', 'describe', '--group', group)).stdout).at(-1)!;
+    expect(lag.slice(3, 6)).toEqual(['6', '10', '4']);
+
+    const rest = await sluice('consume', '--topic', topic, '--group', group, '--timeout-ms', '1500');
+    expect(rest.stdout).toBe('v6\nv7\nv8\nv9\n');
+    expect(rows((await sluice('groups', 'describe', '--group', group)).stdout).at(-1)!.slice(3, 6)).toEqual(['10', '10', '0']);
+    expect((await sluice('consume', '--topic', topic, '--group', group, '--partition', '0')).code).toBe(2);
+  }, 30_000);
+
   it('describe shows the right lag before and after a member consumes, then list, reset and delete', async () => {
     const topic = randomName();
     const group = randomName('group');
