@@ -184,6 +184,15 @@ describe('consumer groups', () => {
     expect(other.assignments.map((a) => a.partition)).toEqual([0, 1]);
   });
 
+  it('partitions added to a topic join the pool: the next heartbeat takes them', async () => {
+    const topic = await topicWith(2);
+    const group = randomName('group');
+    const member = await join(stack.api, group, topic);
+    expect(member.assignments.map((a) => a.partition)).toEqual([0, 1]);
+    expect((await call(stack.api, 'PATCH', `/v1/topics/${topic}`, { body: { partitions: 4 } })).status).toBe(200);
+    expect((await beat(stack.api, group, member.memberId)).map((a) => a.partition)).toEqual([0, 1, 2, 3]);
+  });
+
   it.each([
     ['no topics', { topics: [] }, 400],
     ['unknown topic', { topics: ['nope-does-not-exist'] }, 404],
