@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Api } from '../../lib/api/types.ts';
 import { runJobs } from '../../lib/jobs/run.ts';
 import { partitionKey } from '../../lib/storage/tail.ts';
-import { call, createApi, offsetAt, partitionBounds, randomName, useStack } from '../support/stack.ts';
+import { beforeNextSegmentRead, call, createApi, offsetAt, partitionBounds, randomName, useStack } from '../support/stack.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -325,20 +325,11 @@ describe('compaction', () => {
     // A reader that has found the segment's index item, and compaction runs before it
     // reads the object (a consumer fetching while the scheduled jobs run).
     const reader = stack.container();
-    let armed = true;
-    reader.clients.s3.middlewareStack.add(
-      (next, context) => async (args) => {
-        const key = (args.input as { Key?: string }).Key ?? '';
-        if (armed && context.commandName === 'GetObjectCommand' && key.startsWith(`segments/${topicId}/`)) {
-          armed = false;
-          expect((await runJobs(stack.storage, { topic: name })).partitions[0]!.compaction).toMatchObject({ recordsRemoved: 5 });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'compactMidFetch' },
-    );
+    const ran = beforeNextSegmentRead(reader, topicId, async () => {
+      expect((await runJobs(stack.storage, { topic: name })).partitions[0]!.compaction).toMatchObject({ recordsRemoved: 5 });
+    });
     const read = await consume(createApi({ storage: reader }), name, 500);
-    expect(armed).toBe(false);
+    expect(ran()).toBe(true);
     // Before or after the rewrite, the same latest values.
     expect(latestMap(read)).toEqual(
       new Map([...[0, 1, 2, 3, 4].map((i) => [`k${i}`, 'v2'] as const), ...[5, 6, 7, 8, 9].map((i) => [`k${i}`, 'v1'] as const)]),

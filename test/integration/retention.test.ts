@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Api } from '../../lib/api/types.ts';
 import { runJobs } from '../../lib/jobs/run.ts';
 import { partitionKey } from '../../lib/storage/tail.ts';
-import { call, createApi, partitionBounds, randomName, useStack } from '../support/stack.ts';
+import { beforeNextSegmentRead, call, createApi, partitionBounds, randomName, useStack } from '../support/stack.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -281,20 +281,11 @@ describe('retention', () => {
     // A lagging consumer's fetch has found the segment's index item; the scheduled jobs
     // drop the segment before it reads the object.
     const reader = stack.container();
-    let armed = true;
-    reader.clients.s3.middlewareStack.add(
-      (next, context) => async (args) => {
-        const key = (args.input as { Key?: string }).Key ?? '';
-        if (armed && context.commandName === 'GetObjectCommand' && key.startsWith(`segments/${topicId}/`)) {
-          armed = false;
-          expect((await runJobs(stack.storage, { topic: name })).partitions[0]!.retention).toMatchObject({ segmentsDeleted: 1 });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'retentionMidFetch' },
-    );
+    const ran = beforeNextSegmentRead(reader, topicId, async () => {
+      expect((await runJobs(stack.storage, { topic: name })).partitions[0]!.retention).toMatchObject({ segmentsDeleted: 1 });
+    });
     const res = await fetchAt(createApi({ storage: reader }), name, 3);
-    expect(armed).toBe(false);
+    expect(ran()).toBe(true);
     expect(res.status, JSON.stringify(res.body)).toBe(416);
     expect(res.body.error).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', logStartOffset: 10, highWatermark: 15 });
   });

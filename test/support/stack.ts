@@ -109,6 +109,27 @@ export function useStack(): Stack {
   return stack;
 }
 
+/**
+ * Runs `job` once, the moment `reader` is about to read a segment object of `topicId`
+ * (it has found the segment's index item): a fetch racing the scheduled jobs. Answers
+ * whether that moment has come.
+ */
+export function beforeNextSegmentRead(reader: Storage, topicId: string, job: () => Promise<void>): () => boolean {
+  let armed = true;
+  reader.clients.s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      const key = (args.input as { Key?: string }).Key ?? '';
+      if (armed && context.commandName === 'GetObjectCommand' && key.startsWith(`segments/${topicId}/`)) {
+        armed = false;
+        await job();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: `beforeSegmentRead-${randomUUID()}` },
+  );
+  return () => !armed;
+}
+
 /** Each partition's bounds, as describe answers them. */
 export async function partitionBounds(api: Api, topic: string) {
   return (await call(api, 'GET', `/v1/topics/${topic}`)).body.partitions;
