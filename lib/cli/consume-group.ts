@@ -6,7 +6,7 @@
 import { Sluice } from '../client/index.ts';
 import type { KafkaMessage } from '../client/partitions.ts';
 import type { ConsumedRecord } from './format.ts';
-import type { Run } from './consume.ts';
+import { stopper, type Run } from './console-run.ts';
 
 export interface GroupRun extends Run {
   readonly endpoint: string;
@@ -17,15 +17,7 @@ export interface GroupRun extends Run {
 
 export async function consumeAsGroupMember(run: GroupRun): Promise<number> {
   const consumer = new Sluice({ endpoint: run.endpoint }).consumer({ groupId: run.group });
-  const stop = new AbortController();
-  const onInterrupt = (): void => stop.abort();
-  run.io.signal?.addEventListener('abort', onInterrupt, { once: true });
-  let idle: NodeJS.Timeout | undefined;
-  const resetIdle = (): void => {
-    if (run.timeoutMs === undefined) return;
-    clearTimeout(idle);
-    idle = setTimeout(() => stop.abort(), run.timeoutMs);
-  };
+  const { stop, resetIdle, dispose } = stopper(run);
   let count = 0;
   let failure: unknown;
   try {
@@ -53,8 +45,7 @@ export async function consumeAsGroupMember(run: GroupRun): Promise<number> {
     });
     if (!stop.signal.aborted) await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
   } finally {
-    clearTimeout(idle);
-    run.io.signal?.removeEventListener('abort', onInterrupt);
+    dispose();
     // Commits what was printed and leaves, so the group's other members take over at once.
     await consumer.disconnect();
   }

@@ -3,6 +3,7 @@ import type { PartitionDescription, SluiceClient } from '../client/client.ts';
 import { RemoteError } from '../core/errors.ts';
 import { booleanProperty, clientFor, parseFlags, parseIntFlag, parseProperties, required, resolveEndpoint } from './args.ts';
 import { consumeAsGroupMember } from './consume-group.ts';
+import { stopper, type Run } from './console-run.ts';
 import { OutputClosedError, UsageError } from './errors.ts';
 import type { CliIo, Output } from './io.ts';
 import { decodeRecord, defaultTextFormat, formatJson, formatText, type ConsumedRecord, type TextFormat } from './format.ts';
@@ -132,13 +133,6 @@ export function textFormatFrom(properties: ReadonlyMap<string, string>, printKey
   };
 }
 
-export interface Run {
-  readonly maxMessages: number;
-  readonly timeoutMs: number | undefined;
-  readonly render: (record: ConsumedRecord) => string | Buffer;
-  readonly io: CliIo;
-  readonly out: Output;
-}
 
 /**
  * One long-poll loop per partition, all stopped together by the message limit, the idle
@@ -152,16 +146,7 @@ async function consumePartitions(
   start: Start,
   run: Run,
 ): Promise<number> {
-  const stop = new AbortController();
-  const onInterrupt = (): void => stop.abort();
-  run.io.signal?.addEventListener('abort', onInterrupt, { once: true });
-  if (run.io.signal?.aborted) stop.abort();
-  let idle: NodeJS.Timeout | undefined;
-  const resetIdle = (): void => {
-    if (run.timeoutMs === undefined) return;
-    clearTimeout(idle);
-    idle = setTimeout(() => stop.abort(), run.timeoutMs);
-  };
+  const { stop, resetIdle, dispose } = stopper(run);
   let count = 0;
 
   const poll = async (bounds: PartitionDescription): Promise<void> => {
@@ -210,8 +195,7 @@ async function consumePartitions(
     if (failure && !(failure.reason instanceof OutputClosedError)) throw failure.reason;
     return count;
   } finally {
-    clearTimeout(idle);
-    run.io.signal?.removeEventListener('abort', onInterrupt);
+    dispose();
   }
 }
 
