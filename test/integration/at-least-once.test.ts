@@ -83,9 +83,21 @@ describe('at-least-once consumption with members coming and going', () => {
       running.push(await startMember());
     }
 
-    const deadline = Date.now() + 120_000;
-    while (processed.size < RECORDS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    // Let the last auto-commits land, then shut down cleanly: disconnect commits and leaves.
+    const until = async (what: string, done: () => Promise<boolean> | boolean) => {
+      const deadline = Date.now() + 120_000;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    await until('every record to be processed', () => processed.size === RECORDS);
+    // Drain: a member killed near the end still holds its partitions until its session
+    // expires; the survivors then take them over, replay what it left uncommitted and
+    // commit to the log end. Only then shut down cleanly (disconnect commits and leaves).
+    await until('the survivors to hold every partition at the log end', async () => {
+      const state = (await call(stack.api, 'GET', `/v1/groups/${group}`)).body;
+      return state.members.length === MEMBERS && state.partitions.every((p: { committedOffset: number | null; highWatermark: number }) => p.committedOffset === p.highWatermark);
+    });
     for (const member of running) await member.stop();
 
     const missing = Array.from({ length: RECORDS }, (_, i) => String(i)).filter((v) => !processed.has(v));
