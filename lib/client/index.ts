@@ -14,20 +14,20 @@ export {
   type RecordMetadata,
   type TopicMessages,
 } from './producer.ts';
-export {
-  Consumer,
-  HandlerRetriesExceededError,
-  type ConsumerEvents,
-  type ConsumerOptions,
-  type ConsumerRetryOptions,
-  type ConsumerSubscribeTopic,
-  type ConsumerSubscribeTopics,
-  type EachBatchPayload,
-  type EachMessagePayload,
-  type OffsetsByTopicPartition,
-  type RunOptions,
-  type TopicPartitionOffset,
-} from './consumer.ts';
+export { Consumer, HandlerRetriesExceededError } from './consumer.ts';
+export type {
+  BatchProcessPayload,
+  ConsumerEvents,
+  ConsumerOptions,
+  ConsumerRetryOptions,
+  ConsumerSubscribeTopic,
+  ConsumerSubscribeTopics,
+  EachBatchPayload,
+  EachMessagePayload,
+  OffsetsByTopicPartition,
+  RunOptions,
+  TopicPartitionOffset,
+} from './consumer-types.ts';
 export {
   Admin,
   type AdminGroupDescription,

@@ -101,18 +101,23 @@ export function positiveInteger(name: string, value: unknown, max = Number.MAX_S
   return value as number;
 }
 
-/** A one-shot wake-up: `wait()` resolves at the next `notify()`. */
+/** A wake-up: `wait()` resolves at the next `notify()`; all waiters share one promise. */
 export class Signal {
-  private waiters: Array<() => void> = [];
+  private pending: { promise: Promise<void>; resolve: () => void } | undefined;
 
   wait(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (!this.pending) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.pending = { promise, resolve };
+    }
+    return this.pending.promise;
   }
 
   notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.resolve();
   }
 }
 

@@ -245,15 +245,19 @@ describe('SDK', () => {
       await second.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) });
       await waitFor(() => expect(values.sort()).toEqual(['new0', 'new1', 'new2', 'new3', 'new4', 'new5']));
 
+      await second.disconnect();
+
       const latest = consumer(randomName('group'));
       await latest.subscribe({ topics: [topic] });
       const late: string[] = [];
+      const mark = seen.length;
       await latest.run({ eachMessage: async ({ message }) => void late.push(message.value!.toString()) });
-      await waitFor(() => expect(latest.assignment()).toHaveLength(1));
-      await new Promise((r) => setTimeout(r, 300)); // its loops have looked up the log end
+      // Both partitions have looked up the log end and started polling.
+      const polls = () => seen.slice(mark).filter((s) => s.method === 'GET' && s.path.startsWith(`/v1/topics/${topic}/partitions/`) && s.path.endsWith('/records'));
+      await waitFor(() => expect(new Set(polls().map((s) => s.path)).size).toBe(2));
       await produce(topic, 2, 2, 'late');
       await waitFor(() => expect(late.sort()).toEqual(['late0', 'late1']));
-      await Promise.all([second.disconnect(), latest.disconnect()]);
+      await latest.disconnect();
     });
 
     it('eachBatch: batches per partition, committed after each batch', async () => {
@@ -353,6 +357,54 @@ describe('SDK', () => {
       const [offsets] = await sluice().admin().fetchOffsets({ groupId: brokenGroup, topics: [topic] });
       expect(offsets!.partitions).toEqual([{ partition: 0, offset: '2', metadata: null }]);
       expect((await sluice().admin().describeGroups([brokenGroup])).groups[0]!.members).toEqual([]);
+    });
+
+    it('admin: lists, describes, resets, sets and deletes group offsets; refused while a member runs', async () => {
+      const topic = await topicWith(2);
+      const groupId = randomName('group');
+      await produce(topic, 10, 2);
+      const admin = sluice().admin();
+      const c = consumer(groupId);
+      await c.subscribe({ topics: [topic], fromBeginning: true });
+      let count = 0;
+      await c.run({ eachMessage: async () => void count++ });
+      await waitFor(() => expect(count).toBe(10));
+
+      expect((await admin.listGroups()).groups).toContainEqual({ groupId, protocolType: 'consumer', members: 1 });
+      const [described] = (await admin.describeGroups([groupId])).groups;
+      expect(described).toMatchObject({ groupId, state: 'Stable', protocolType: 'consumer' });
+      expect(described!.members).toHaveLength(1);
+      expect(described!.members[0]!.assignments).toHaveLength(2);
+      await expect(admin.resetOffsets({ groupId, topic, earliest: true })).rejects.toMatchObject({ code: 'GROUP_NOT_EMPTY', status: 409 });
+      await expect(admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '1' }] })).rejects.toMatchObject({ code: 'GROUP_NOT_EMPTY' });
+      await expect(admin.deleteGroups([groupId])).rejects.toMatchObject({ code: 'GROUP_NOT_EMPTY' });
+      await c.disconnect();
+
+      const offsetsOf = async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions.map((p) => p.offset);
+      await waitFor(async () => expect(await offsetsOf()).toEqual(['5', '5']));
+      await admin.resetOffsets({ groupId, topic, earliest: true });
+      expect(await offsetsOf()).toEqual(['0', '0']);
+      const plan = await admin.resetGroupOffsets({ groupId, topic, to: { shiftBy: 3 } });
+      expect(plan).toEqual({ executed: false, offsets: [{ topic, partition: 0, offset: 3 }, { topic, partition: 1, offset: 3 }] });
+      expect(await offsetsOf()).toEqual(['0', '0']); // a dry run
+      // One offset everywhere is a reset; different ones go through a short-lived member.
+      await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: 4 }, { partition: 1, offset: 4 }] });
+      expect(await offsetsOf()).toEqual(['4', '4']);
+      await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '2' }, { partition: 1, offset: '5' }] });
+      expect(await offsetsOf()).toEqual(['2', '5']);
+      expect((await admin.describeGroups([groupId])).groups[0]!.members).toEqual([]);
+
+      // A consumer of the group starts where setOffsets put it.
+      const after = consumer(groupId);
+      await after.subscribe({ topics: [topic] });
+      const got: string[] = [];
+      await after.run({ eachMessage: async ({ partition, message }) => void got.push(`${partition}:${message.offset}`) });
+      await waitFor(() => expect(got.sort()).toEqual(['0:2', '0:3', '0:4']));
+      await after.disconnect();
+
+      expect(await admin.deleteGroups([groupId])).toEqual([{ groupId, errorCode: 0 }]);
+      expect((await admin.describeGroups([groupId])).groups[0]).toMatchObject({ state: 'Dead', members: [] });
+      expect((await admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions.map((p) => p.offset)).toEqual(['-1', '-1']);
     });
 
     it('seeks in onPartitionsAssigned, pauses and resumes', async () => {

@@ -26,6 +26,8 @@ class FakeGroupApi {
   readonly joinErrors: Error[] = [];
   /** Heartbeats of these members answer 404 UNKNOWN_MEMBER. */
   readonly expired = new Set<string>();
+  /** Heartbeats get no answer while this is set. */
+  unreachable = false;
   /** What a joining member gets. */
   onJoin: (memberId: string) => string[] = () => [];
   private members = 0;
@@ -74,6 +76,7 @@ class FakeGroupApi {
     },
     heartbeat: async (_group: string, memberId: string) => {
       if (this.expired.has(memberId)) throw new RemoteError('UNKNOWN_MEMBER', 404, `member '${memberId}' is gone`);
+      if (this.unreachable) throw new ConnectionError('http://x', new Error('unreachable'));
       return { assignments: this.assignments(memberId) };
     },
     leaveGroup: async (_group: string, memberId: string) => {
@@ -234,6 +237,25 @@ describe('Consumer', () => {
     await waitFor(() => expect(got).toEqual(['a', 'b']));
   });
 
+  it('stops consuming once heartbeats fail for a whole session, and goes on when they are answered again', async () => {
+    const api = new FakeGroupApi('t', 1);
+    api.onJoin = () => ['t#0'];
+    const got: string[] = [];
+    const changes: string[] = [];
+    const consumer = consumerOn(api, { sessionTimeoutMs: 150 });
+    consumer.on(consumer.events.REBALANCING, (e) => changes.push(`+${e.payload.assigned.length} -${e.payload.revoked.length}`));
+    await consumer.subscribe({ topics: ['t'], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void got.push(String(message.value)) });
+    api.unreachable = true;
+    await waitFor(() => expect(consumer.assignment()).toEqual([]));
+    api.append('t#0', 'a');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual([]);
+    api.unreachable = false;
+    await waitFor(() => expect(got).toEqual(['a']));
+    expect(changes).toEqual(['+1 -0', '+0 -1', '+1 -0']);
+  });
+
   it('never commits past what was processed, and disconnect finishes the handler, commits, then leaves', async () => {
     const api = new FakeGroupApi('t', 1);
     api.onJoin = () => ['t#0'];
@@ -292,7 +314,7 @@ describe('Consumer', () => {
         partitionsConsumedConcurrently: concurrency,
         eachMessage: async () => {
           most = Math.max(most, ++active);
-          await new Promise((r) => setTimeout(r, 10));
+          await new Promise((r) => setTimeout(r, 30));
           active--;
           done++;
         },
@@ -320,6 +342,20 @@ describe('Consumer', () => {
       ['a', 'b', 'c', 'd'],
       ['c', 'd'],
     ]);
+  });
+
+  it('eachBatch that resolves nothing gets the same records again, paced by maxWaitTimeInMs', async () => {
+    const api = new FakeGroupApi('t', 1);
+    api.onJoin = () => ['t#0'];
+    api.append('t#0', 'a', 'b');
+    let batches = 0;
+    const consumer = await started(api, { eachBatchAutoResolve: false, eachBatch: async () => void batches++ }, { maxWaitTimeInMs: 50 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(batches).toBeGreaterThanOrEqual(2);
+    expect(batches).toBeLessThanOrEqual(8);
+    // A seek cuts the wait short and moves on.
+    consumer.seek({ topic: 't', partition: 0, offset: 2 });
+    await waitFor(() => expect(api.committed('t#0')).toBe(2));
   });
 
   it('retries a failing handler, and restarts after the retries run out (kafkajs default)', async () => {
