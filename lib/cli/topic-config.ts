@@ -3,28 +3,10 @@
  * names them (`retentionMs=86400000`), turned into the API's typed config and back.
  */
 import type { TopicConfig } from '../client/client.ts';
+import { apiConfigKey, apiConfigKeys, kafkaConfigNames } from '../client/config-names.ts';
 import { UsageError } from './errors.ts';
 
 type ConfigKey = keyof TopicConfig;
-
-/** Kafka's name of each API key, in the order `topics describe` shows them. */
-const kafkaNames: Readonly<Record<ConfigKey, string>> = {
-  cleanupPolicy: 'cleanup.policy',
-  retentionMs: 'retention.ms',
-  retentionBytes: 'retention.bytes',
-  maxMessageBytes: 'max.message.bytes',
-  segmentBytes: 'segment.bytes',
-  segmentMs: 'segment.ms',
-  deleteRetentionMs: 'delete.retention.ms',
-};
-
-const apiKeys = Object.keys(kafkaNames) as ConfigKey[];
-
-/** Maps a Kafka or camelCase key to the API key, or undefined if unknown. */
-export function apiConfigKey(name: string): ConfigKey | undefined {
-  const trimmed = name.trim();
-  return apiKeys.find((key) => key === trimmed || kafkaNames[key] === trimmed);
-}
 
 /** Parses `--config key=value` entries; an unknown key, a bad value or a repeat is a usage error. */
 export function parseConfigEntries(entries: readonly string[] | undefined): TopicConfig {
@@ -35,9 +17,9 @@ export function parseConfigEntries(entries: readonly string[] | undefined): Topi
     const name = entry.slice(0, at);
     const key = apiConfigKey(name);
     if (key === undefined) {
-      throw new UsageError(`unknown config '${name.trim()}' (known: ${apiKeys.map((k) => kafkaNames[k]).join(', ')})`);
+      throw new UsageError(`unknown config '${name.trim()}' (known: ${apiConfigKeys.map((k) => kafkaConfigNames[k]).join(', ')})`);
     }
-    if (key in config) throw new UsageError(`config ${kafkaNames[key]} is given twice`);
+    if (key in config) throw new UsageError(`config ${kafkaConfigNames[key]} is given twice`);
     config[key] = parseValue(key, entry.slice(at + 1).trim());
   }
   return config as TopicConfig;
@@ -52,19 +34,19 @@ function parseValue(key: ConfigKey, value: string): string | number {
   }
   // -1 is Kafka's "no limit" for retention; the server decides what else it accepts.
   const number = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(number)) throw new UsageError(`${kafkaNames[key]} must be an integer, not '${value}'`);
+  if (!Number.isSafeInteger(number)) throw new UsageError(`${kafkaConfigNames[key]} must be an integer, not '${value}'`);
   return number;
 }
 
 /** `cleanup.policy=delete,retention.ms=604800000,...` as kafka-topics prints Configs. */
 export function formatConfig(topicConfig: TopicConfig | Readonly<Record<string, unknown>>): string {
   const config = topicConfig as Readonly<Record<string, unknown>>;
-  const known = apiKeys.filter((key) => config[key] !== undefined && config[key] !== null);
+  const known = apiConfigKeys.filter((key) => config[key] !== undefined && config[key] !== null);
   const others = Object.keys(config)
-    .filter((key) => !(apiKeys as string[]).includes(key) && config[key] !== undefined && config[key] !== null)
+    .filter((key) => !(apiConfigKeys as string[]).includes(key) && config[key] !== undefined && config[key] !== null)
     .sort();
   return [
-    ...known.map((key) => `${kafkaNames[key]}=${String(config[key])}`),
+    ...known.map((key) => `${kafkaConfigNames[key]}=${String(config[key])}`),
     ...others.map((key) => `${key}=${String(config[key])}`),
   ].join(',');
 }

@@ -4,6 +4,7 @@
  * Names, arguments and answers follow kafkajs where the concept is the same; offsets are
  * strings there, so they are here.
  */
+import { apiConfigKey, apiConfigKeys, kafkaConfigNames } from './config-names.ts';
 import { ConfigError, InvalidRequestError, RemoteError, SluiceError } from '../core/errors.ts';
 import type { SluiceClient } from './client.ts';
 import type {
@@ -83,15 +84,6 @@ export interface AdminGroupDescription {
   readonly errorCode: 0;
 }
 
-const kafkaConfigNames: Readonly<Record<keyof TopicConfig, string>> = {
-  cleanupPolicy: 'cleanup.policy',
-  retentionMs: 'retention.ms',
-  retentionBytes: 'retention.bytes',
-  maxMessageBytes: 'max.message.bytes',
-  segmentBytes: 'segment.bytes',
-  segmentMs: 'segment.ms',
-  deleteRetentionMs: 'delete.retention.ms',
-};
 
 export class Admin {
   constructor(private readonly client: SluiceClient) {}
@@ -308,11 +300,10 @@ export class Admin {
 /** configEntries in Kafka's or the API's names as the API's typed config. */
 export function topicConfig(entries: readonly ConfigEntry[]): TopicConfig {
   const config: Record<string, string | number> = {};
-  const keys = Object.keys(kafkaConfigNames) as Array<keyof TopicConfig>;
   for (const { name, value } of entries) {
-    const key = keys.find((k) => k === name || kafkaConfigNames[k] === name);
+    const key = apiConfigKey(name);
     if (key === undefined) {
-      throw new ConfigError(`unknown topic config '${name}' (known: ${keys.map((k) => kafkaConfigNames[k]).join(', ')})`);
+      throw new ConfigError(`unknown topic config '${name}' (known: ${apiConfigKeys.map((k) => kafkaConfigNames[k]).join(', ')})`);
     }
     if (key === 'cleanupPolicy') {
       if (value !== 'delete' && value !== 'compact') throw new ConfigError(`cleanup.policy must be 'delete' or 'compact', not '${value}'`);
