@@ -1,8 +1,9 @@
 /**
  * Consumer group coordination without a coordinator process: any API server serves any
- * call, holding nothing in memory between requests. Each join or heartbeat reads the
- * group, renews the caller's leases, gives up a surplus over its fair share and takes
- * free ones (lib/core/assignor.ts), all with conditional writes (lib/storage/groups.ts).
+ * call, holding nothing in memory between requests. Each join or heartbeat extends the
+ * caller's session (one write, which keeps all its leases), reads the group, gives up a
+ * surplus over its fair share and takes free leases or those of members whose session is
+ * over (lib/core/assignor.ts), all with conditional writes (lib/storage/groups.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { planShare, type LeaseView } from '../core/assignor.ts';
@@ -122,7 +123,7 @@ export class GroupCoordinator {
         const lease = items.leases.find((l) => l.topic === name && l.partition === partition);
         const committedOffset = committedOf(lease, topic);
         const { highWatermark } = await this.log.bounds(topic.topicId, partition);
-        const owner = lease?.owner && lease.expiresAt + this.groups.marginMs >= now ? lease.owner : null;
+        const owner = lease?.owner && members.some((m) => m.memberId === lease.owner) ? lease.owner : null;
         partitions.push({ topic: name, partition, committedOffset, highWatermark, lag: committedOffset === null ? null : Math.max(0, highWatermark - committedOffset), owner });
       }
     }
@@ -161,7 +162,8 @@ export class GroupCoordinator {
     }
     if (execute) {
       for (const o of offsets) {
-        if (!(await this.groups.resetOffset(group, o.topic, o.partition, topic.topicId, o.offset, this.now()))) {
+        const lease = items.leases.find((l) => l.topic === o.topic && l.partition === o.partition);
+        if (!(await this.groups.resetOffset(group, o.topic, o.partition, topic.topicId, o.offset, lease))) {
           throw new GroupNotEmptyError(group, 1);
         }
       }
@@ -189,15 +191,15 @@ export class GroupCoordinator {
       const topic = await this.topics.get(name).catch(() => undefined);
       if (topic) topics.set(name, topic);
     }
+    // A lease counts as held while its owner's session is live; a gone member's are free.
     const views: LeaseView[] = items.leases.map((l) => ({
       topic: l.topic,
       partition: l.partition,
-      owner: l.owner && (l.owner === me || l.expiresAt + this.groups.marginMs >= now) ? l.owner : null,
+      owner: l.owner && live.has(l.owner) ? l.owner : null,
     }));
     const plan = planShare({ me, members: live, partitions: new Map([...topics].map(([name, t]) => [name, t.partitions])), leases: views });
     const find = (topic: string, partition: number) => items.leases.find((l) => l.topic === topic && l.partition === partition);
     const released = new Set(plan.release.map((r) => `${r.topic}#${r.partition}`));
-    const expiresAt = now + member.sessionTimeoutMs;
 
     const held: LeaseItem[] = [];
     // Leases of topics the member no longer subscribes to go back at once.
@@ -207,17 +209,14 @@ export class GroupCoordinator {
       ...items.leases
         .filter((l) => l.owner === me && topics.has(l.topic) && !released.has(`${l.topic}#${l.partition}`))
         .map(async (l) => {
-          // A static member rejoining takes its leases anew: the epoch moves on and fences
-          // whatever its previous incarnation might still commit.
-          const kept = rejoining
-            ? await this.groups.takeLease(group, l.topic, l.partition, topics.get(l.topic)!.topicId, me, l, expiresAt, now)
-            : (await this.groups.renewLease(group, l, me, expiresAt))
-              ? l
-              : undefined;
+          // Held leases need no write: the member item's session keeps them. A static member
+          // rejoining takes its leases anew, so the epoch moves on and fences whatever its
+          // previous incarnation might still commit.
+          const kept = rejoining ? await this.groups.takeLease(group, l.topic, l.partition, topics.get(l.topic)!.topicId, me, l) : l;
           if (kept) held.push(kept);
         }),
       ...plan.take.map(async (t) => {
-        const taken = await this.groups.takeLease(group, t.topic, t.partition, topics.get(t.topic)!.topicId, me, find(t.topic, t.partition), expiresAt, now);
+        const taken = await this.groups.takeLease(group, t.topic, t.partition, topics.get(t.topic)!.topicId, me, find(t.topic, t.partition));
         if (taken) held.push(taken);
       }),
     ]);

@@ -5,10 +5,13 @@
  * consistency).
  *
  *   member A  lease p3 (epoch 4) ── heartbeat ── heartbeat ── (stalls) ─────────── commit p3@epoch 4: FENCED
- *   member B                                    p3 expired + margin ── take p3 (epoch 5)
+ *   member B                          A's session over + margin ── take p3 if still A's at epoch 4 (→ 5)
  *
- * A lease expires by its holder's clock (expiresAt is written with it); another member
- * takes it only after expiry plus the margin, so clocks need to agree only within the margin.
+ * A lease holds while its owner's member item is live: a heartbeat is one write whatever
+ * the member holds. A member's session ends by its own clock (expiresAt is written with
+ * it); others count it gone only after the margin too, so clocks need to agree only within
+ * the margin. Taking a lease names the owner and epoch the taker saw, so a lease never
+ * moves under a holder the taker did not judge gone.
  */
 import {
   ConditionalCheckFailedException,
@@ -37,7 +40,6 @@ export interface LeaseItem {
   readonly topicId: string;
   readonly owner?: string;
   readonly leaseEpoch: number;
-  readonly expiresAt: number;
   readonly committedOffset?: number;
   readonly metadata?: string;
 }
@@ -121,48 +123,35 @@ export class GroupStore {
   }
 
   /**
-   * Takes a lease that is free, expired past the margin, never written, or `me`'s own (a
-   * static member rejoining), bumping its epoch so the previous holder's commits, or the
-   * previous incarnation's, are fenced. `seen` is the lease as read.
+   * Takes a lease as `seen`: free, never written, held by a member the caller judged gone,
+   * or `me`'s own (a static member rejoining). The epoch moves on, so the previous holder's
+   * commits, or the previous incarnation's, are fenced. Fails if it changed since read.
    */
-  async takeLease(group: string, topic: string, partition: number, topicId: string, me: string, seen: LeaseItem | undefined, expiresAt: number, now: number): Promise<LeaseItem | undefined> {
+  async takeLease(group: string, topic: string, partition: number, topicId: string, me: string, seen: LeaseItem | undefined): Promise<LeaseItem | undefined> {
     const epoch = (seen?.leaseEpoch ?? 0) + 1;
     const sameTopic = seen?.topicId === topicId;
     const ok = await this.update(
       group,
       leaseKey(topic, partition),
-      'SET topic = :t, #p = :p, topicId = :tid, #o = :me, leaseEpoch = :next, expiresAt = :e' + (sameTopic ? '' : ' REMOVE committedOffset, metadata'),
-      seen === undefined
-        ? 'attribute_not_exists(sk)'
-        : 'leaseEpoch = :seen AND (attribute_not_exists(#o) OR #o = :me OR expiresAt < :stale)',
+      'SET topic = :t, #p = :p, topicId = :tid, #o = :me, leaseEpoch = :next' + (sameTopic ? '' : ' REMOVE committedOffset, metadata'),
+      asSeen(seen),
       {
         ':t': { S: topic },
         ':p': { N: String(partition) },
         ':tid': { S: topicId },
         ':me': { S: me },
         ':next': { N: String(epoch) },
-        ':e': { N: String(expiresAt) },
-        ...(seen === undefined ? {} : { ':seen': { N: String(seen.leaseEpoch) }, ':stale': { N: String(now - this.marginMs) } }),
+        ...seenValues(seen),
       },
       { '#o': 'owner', '#p': 'partition' },
     );
     if (!ok) return undefined;
-    return { topic, partition, topicId, owner: me, leaseEpoch: epoch, expiresAt, ...(sameTopic && seen?.committedOffset !== undefined ? { committedOffset: seen.committedOffset } : {}), ...(sameTopic && seen?.metadata !== undefined ? { metadata: seen.metadata } : {}) };
-  }
-
-  /** Extends a lease its holder still has; false when it was taken. */
-  renewLease(group: string, lease: LeaseItem, me: string, expiresAt: number): Promise<boolean> {
-    return this.update(group, leaseKey(lease.topic, lease.partition), 'SET expiresAt = :e', '#o = :me AND leaseEpoch = :epoch', {
-      ':e': { N: String(expiresAt) },
-      ':me': { S: me },
-      ':epoch': { N: String(lease.leaseEpoch) },
-    }, { '#o': 'owner' });
+    return { topic, partition, topicId, owner: me, leaseEpoch: epoch, ...(sameTopic && seen?.committedOffset !== undefined ? { committedOffset: seen.committedOffset } : {}), ...(sameTopic && seen?.metadata !== undefined ? { metadata: seen.metadata } : {}) };
   }
 
   /** Gives a lease up (over its share, or leaving); its committed offset stays. */
   releaseLease(group: string, lease: LeaseItem, me: string): Promise<boolean> {
-    return this.update(group, leaseKey(lease.topic, lease.partition), 'REMOVE #o SET expiresAt = :zero', '#o = :me AND leaseEpoch = :epoch', {
-      ':zero': { N: '0' },
+    return this.update(group, leaseKey(lease.topic, lease.partition), 'REMOVE #o', '#o = :me AND leaseEpoch = :epoch', {
       ':me': { S: me },
       ':epoch': { N: String(lease.leaseEpoch) },
     }, { '#o': 'owner' });
@@ -185,20 +174,20 @@ export class GroupStore {
     );
   }
 
-  /** Sets a committed offset while nobody holds the lease (admin reset); false if someone took it. */
-  resetOffset(group: string, topic: string, partition: number, topicId: string, offset: number, now: number): Promise<boolean> {
+  /** Sets a committed offset on a lease no live member holds (admin reset), if it is still as `seen`. */
+  resetOffset(group: string, topic: string, partition: number, topicId: string, offset: number, seen: LeaseItem | undefined): Promise<boolean> {
     return this.update(
       group,
       leaseKey(topic, partition),
-      'SET topic = :t, #p = :p, topicId = :tid, committedOffset = :offset, leaseEpoch = if_not_exists(leaseEpoch, :zero), expiresAt = if_not_exists(expiresAt, :zero)',
-      'attribute_not_exists(#o) OR expiresAt < :stale',
+      'SET topic = :t, #p = :p, topicId = :tid, committedOffset = :offset, leaseEpoch = if_not_exists(leaseEpoch, :zero)',
+      asSeen(seen),
       {
         ':t': { S: topic },
         ':p': { N: String(partition) },
         ':tid': { S: topicId },
         ':offset': { N: String(offset) },
         ':zero': { N: '0' },
-        ':stale': { N: String(now - this.marginMs) },
+        ...seenValues(seen),
       },
       { '#o': 'owner', '#p': 'partition' },
     );
@@ -239,6 +228,17 @@ export class GroupStore {
   }
 }
 
+/** The condition that a lease is still as read: same epoch and owner, or still unwritten. */
+function asSeen(seen: LeaseItem | undefined): string {
+  if (seen === undefined) return 'attribute_not_exists(sk)';
+  return seen.owner === undefined ? 'leaseEpoch = :seen AND attribute_not_exists(#o)' : 'leaseEpoch = :seen AND #o = :seenOwner';
+}
+
+function seenValues(seen: LeaseItem | undefined): Record<string, AttributeValue> {
+  if (seen === undefined) return {};
+  return { ':seen': { N: String(seen.leaseEpoch) }, ...(seen.owner === undefined ? {} : { ':seenOwner': { S: seen.owner } }) };
+}
+
 function memberToItem(group: string, m: MemberItem): Record<string, AttributeValue> {
   return {
     group: { S: group },
@@ -267,7 +267,6 @@ function leaseFromItem(item: Record<string, AttributeValue>): LeaseItem {
     partition: Number(item.partition!.N),
     topicId: item.topicId?.S ?? '',
     leaseEpoch: Number(item.leaseEpoch?.N ?? 0),
-    expiresAt: Number(item.expiresAt?.N ?? 0),
     ...(item.owner?.S ? { owner: item.owner.S } : {}),
     ...(item.committedOffset?.N !== undefined ? { committedOffset: Number(item.committedOffset.N) } : {}),
     ...(item.metadata?.S !== undefined ? { metadata: item.metadata.S } : {}),

@@ -1,7 +1,7 @@
 /** Consumer groups over the API on DynamoDB Local: leases, fair shares, session expiry, fencing. */
 import { describe, expect, it } from 'vitest';
 import type { Api } from '../../lib/api/types.ts';
-import { call, randomName, useStack } from '../support/stack.ts';
+import { call, createApi, randomName, useStack } from '../support/stack.ts';
 
 interface Assignment {
   topic: string;
@@ -182,6 +182,18 @@ describe('consumer groups', () => {
     expect(again.assignments.map((a) => a.topic)).toEqual([first, first]);
     const other = await join(stack.cold(), group, second);
     expect(other.assignments.map((a) => a.partition)).toEqual([0, 1]);
+  });
+
+  it('a settled heartbeat costs one write, however many partitions the member holds', async () => {
+    const topic = await topicWith(12);
+    const group = randomName('group');
+    const container = stack.container();
+    const api = createApi({ storage: container });
+    const member = await join(api, group, topic);
+    expect(member.assignments).toHaveLength(12);
+    const before = container.usage.writeUnits;
+    expect(await beat(api, group, member.memberId)).toHaveLength(12);
+    expect(container.usage.writeUnits - before).toBe(1);
   });
 
   it('partitions added to a topic join the pool: the next heartbeat takes them', async () => {
