@@ -1,3 +1,4 @@
+import { decodeOrCorrupt, mutate, mutationArb } from '../support/corrupt.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CorruptRecordError } from '../../lib/core/errors.ts';
@@ -39,15 +40,6 @@ const batchArb = (maxRecords = 10): fc.Arbitrary<BatchInput> =>
   );
 
 /** Runs a decoder: its only allowed failure is CorruptRecordError. */
-function decodeOrCorrupt<T>(decode: () => T): T | undefined {
-  try {
-    return decode();
-  } catch (error) {
-    if (error instanceof CorruptRecordError) return undefined;
-    throw error;
-  }
-}
-
 /** What must hold of anything a decoder returns, whatever bytes it was given. */
 function expectSane(batch: DecodedBatch): void {
   const { header, records } = batch;
@@ -82,34 +74,6 @@ function reframe(buf: Buffer): Buffer {
   return buf;
 }
 
-type Mutation =
-  | { kind: 'set'; at: number; value: number }
-  | { kind: 'flip'; at: number; bit: number }
-  | { kind: 'truncate'; at: number }
-  | { kind: 'insert'; at: number; bytes: Uint8Array }
-  | { kind: 'delete'; at: number; count: number };
-
-const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.constantFrom(0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff) }),
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 12 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 12 }) }),
-);
-
-function mutate(original: Buffer, mutations: readonly Mutation[]): Buffer {
-  let buf = Buffer.from(original);
-  for (const m of mutations) {
-    if (buf.length === 0) break;
-    const at = m.at % buf.length;
-    if (m.kind === 'set') buf[at] = m.value;
-    else if (m.kind === 'flip') buf[at] = buf[at]! ^ (1 << m.bit);
-    else if (m.kind === 'truncate') buf = buf.subarray(0, at);
-    else if (m.kind === 'insert') buf = Buffer.concat([buf.subarray(0, at), m.bytes, buf.subarray(at)]);
-    else buf = Buffer.concat([buf.subarray(0, at), buf.subarray(at + m.count)]);
-  }
-  return Buffer.from(buf);
-}
 
 /** Mostly the true value, sometimes a little off, sometimes anything. */
 const usually = <T>(truth: T, lie: fc.Arbitrary<T>) =>

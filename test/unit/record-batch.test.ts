@@ -1,8 +1,8 @@
+import { expectCorrupt } from '../support/corrupt.ts';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CorruptRecordError } from '../../lib/core/errors.ts';
 import {
   BATCH_OVERHEAD,
   decodeBatch,
@@ -113,16 +113,6 @@ function reseal(buf: Buffer): Buffer {
   return buf;
 }
 
-function expectCorrupt(fn: () => unknown, message?: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(CorruptRecordError);
-  if (message) expect((thrown as Error).message).toMatch(message);
-}
 
 const record = (overrides: Partial<RecordInput> = {}): RecordInput => ({
   key: utf8('key'),

@@ -1,3 +1,4 @@
+import { decodeOrCorrupt, mutate, mutationArb } from '../support/corrupt.ts';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -19,15 +20,6 @@ const require = createRequire(import.meta.url);
 const kafkajsCrc32c = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buf: Buffer) => number;
 
 /** Runs a decoder: its only allowed failure is CorruptRecordError. */
-function decodeOrCorrupt<T>(decode: () => T): T | undefined {
-  try {
-    return decode();
-  } catch (error) {
-    if (error instanceof CorruptRecordError) return undefined;
-    throw error;
-  }
-}
-
 const T = 1_700_000_000_000;
 
 /** One batch of a segment: the gap before it, its records, and which survive compaction. */
@@ -114,25 +106,6 @@ function expectIntact(buf: Buffer, result: ReturnType<typeof completeBatches>): 
   }
 }
 
-type Mutation = { kind: 'set'; at: number; value: number } | { kind: 'flip'; at: number; bit: number } | { kind: 'delete'; at: number; count: number };
-
-const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.constantFrom(0x00, 0x01, 0x7f, 0x80, 0xff) }),
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 12 }) }),
-);
-
-function mutate(original: Buffer, mutations: readonly Mutation[]): Buffer {
-  let buf = Buffer.from(original);
-  for (const m of mutations) {
-    if (buf.length === 0) break;
-    const at = m.at % buf.length;
-    if (m.kind === 'set') buf[at] = m.value;
-    else if (m.kind === 'flip') buf[at] = buf[at]! ^ (1 << m.bit);
-    else buf = Buffer.concat([buf.subarray(0, at), buf.subarray(at + m.count)]);
-  }
-  return buf;
-}
 
 describe('segment index codec on any bytes', () => {
   it('decodes arbitrary bytes or throws CorruptRecordError', () => {

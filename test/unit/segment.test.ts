@@ -1,3 +1,4 @@
+import { expectCorrupt } from '../support/corrupt.ts';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import {
@@ -28,16 +29,6 @@ const T = 1_700_000_000_000;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-function expectCorrupt(fn: () => unknown, message?: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(CorruptRecordError);
-  if (message) expect((thrown as Error).message).toMatch(message);
-}
 
 const records = (count: number, valueBytes: number, timestamp = T): RecordInput[] =>
   Array.from({ length: count }, (_, i) => ({
