@@ -3,10 +3,9 @@
  * stopped (cleanly, or killed: their network cut, so they neither commit nor leave) and
  * started at random. After a clean shutdown the committed offsets equal the log end.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Sluice } from '../../lib/client/index.ts';
-import { serve } from '../../lib/local/server.ts';
-import { call, randomName, useStack } from '../support/stack.ts';
+import { call, randomName, useServer, useStack } from '../support/stack.ts';
 
 const RECORDS = 50_000;
 const PARTITIONS = 6;
@@ -20,14 +19,7 @@ interface Member {
 
 describe('at-least-once consumption with members coming and going', () => {
   const stack = useStack();
-  let endpoint: string;
-  let close: () => Promise<void>;
-  beforeAll(async () => {
-    const server = await serve(stack.api, { host: '127.0.0.1', port: 0, maxRequestBytes: 8 << 20 });
-    endpoint = server.url;
-    close = server.close;
-  });
-  afterAll(() => close?.());
+  const server = useServer(stack);
 
   it(`${MEMBERS} consumers process all ${RECORDS} records at least once; committed offsets end at the log end`, async () => {
     const topic = randomName();
@@ -43,7 +35,7 @@ describe('at-least-once consumption with members coming and going', () => {
       let cut = false;
       // A killed member: every request fails as if its host had gone away.
       const network: typeof fetch = (input, init) => (cut ? Promise.reject(new TypeError('fetch failed (member killed)')) : fetch(input, init));
-      const sluice = new Sluice({ endpoint, fetch: network, retry: { retries: 2, initialRetryTime: 50, maxRetryTime: 500 } });
+      const sluice = new Sluice({ endpoint: server.url, fetch: network, retry: { retries: 2, initialRetryTime: 50, maxRetryTime: 500 } });
       const consumer = sluice.consumer({ groupId: group, sessionTimeoutMs: 3_000, maxWaitTimeInMs: 500, maxRecords: 200, autoCommitIntervalMs: 300 });
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });

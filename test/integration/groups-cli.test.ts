@@ -1,21 +1,13 @@
 /** `sluice groups` against the real API over HTTP: kafka-consumer-groups' columns and lag. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve } from '../../lib/local/server.ts';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
-import { call, randomName, useStack } from '../support/stack.ts';
+import { call, randomName, useServer, useStack } from '../support/stack.ts';
 
 describe('sluice groups', () => {
   const stack = useStack();
-  let endpoint: string;
-  let close: () => Promise<void>;
-  beforeAll(async () => {
-    const server = await serve(stack.api, { host: '127.0.0.1', port: 0, maxRequestBytes: 1 << 20 });
-    endpoint = server.url;
-    close = server.close;
-  });
-  afterAll(() => close?.());
+  const server = useServer(stack);
 
-  const sluice = (...argv: string[]) => runCli(argv, endpoint);
+  const sluice = (...argv: string[]) => runCli(argv, server.url);
   const rows = (stdout: string) => stdout.trimEnd().split('\n').map((line) => line.trim().split(/\s{2,}/));
 
   it('consume --group prints records, commits what it printed, and the next run goes on from there', async () => {

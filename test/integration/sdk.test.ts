@@ -2,10 +2,9 @@
  * The SDK (`new Sluice({ endpoint })`) against the real API over HTTP: the in-process API on
  * DynamoDB Local and the S3 emulator, behind the local HTTP server on a free port.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Sluice, type Consumer, type EachMessagePayload, type KafkaMessage } from '../../lib/client/index.ts';
-import { serve, type RunningServer } from '../../lib/local/server.ts';
-import { randomName, useStack } from '../support/stack.ts';
+import { randomName, useServer, useStack } from '../support/stack.ts';
 
 interface Seen {
   readonly method: string;
@@ -14,15 +13,9 @@ interface Seen {
 
 describe('SDK', () => {
   const stack = useStack();
-  let server: RunningServer;
+  const server = useServer(stack, { log: () => undefined });
   const seen: Seen[] = [];
 
-  beforeAll(async () => {
-    server = await serve(stack.api, { host: '127.0.0.1', port: 0, maxRequestBytes: 6 * 1024 * 1024, log: () => undefined });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
 
   /** A fetch that notes every request before passing it on. */
   const counting: typeof fetch = (input, init) => {

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApi } from '../../lib/api/index.ts';
 import type { Api, ApiRequest } from '../../lib/api/types.ts';
-import { tableNamesWithPrefix, type StorageConfig } from '../../lib/core/config.ts';
+import { defaultApiConfig, tableNamesWithPrefix, type StorageConfig } from '../../lib/core/config.ts';
+import { serve, type RunningServer } from '../../lib/local/server.ts';
 import { createStorage, type Storage, type StorageOptions } from '../../lib/storage/index.ts';
 
 /** Fresh tables and bucket on the test emulators: no state shared with other test files. */
@@ -107,6 +108,23 @@ export function useStack(): Stack {
     cold: () => createApi({ storage: stack.container() }),
   };
   return stack;
+}
+
+/**
+ * The stack's API behind the local HTTP server on a free port, for the whole file: what
+ * SDK and CLI tests talk to. `url` is there once the file's setup has run.
+ */
+export function useServer(stack: Stack, options: { log?: (line: string) => void } = {}): { readonly url: string } {
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    server = await serve(stack.api, { host: '127.0.0.1', port: 0, maxRequestBytes: defaultApiConfig.maxRequestBytes, ...options });
+  });
+  afterAll(() => server?.close());
+  return {
+    get url() {
+      return server!.url;
+    },
+  };
 }
 
 /**
