@@ -5,7 +5,7 @@
 import { ConfigError } from './errors.ts';
 
 /** The tables Sluice keeps, by role; their definitions are in lib/storage/tables.ts. */
-export const tableRoles = ['topics', 'log', 'partitions', 'segments', 'groups'] as const;
+export const tableRoles = ['topics', 'log', 'partitions', 'segments', 'groups', 'producers'] as const;
 export type TableRole = (typeof tableRoles)[number];
 
 /** Where storage lives: table names, bucket and (for emulators) endpoints. */

@@ -27,6 +27,11 @@ export class UsageMeter {
   s3BytesRead = 0;
   /** Conditional puts that met another writer's item (each still costs write units). */
   appendConflicts = 0;
+  /** Records appended to and read from the log, and their key and value bytes. */
+  recordsIn = 0;
+  bytesIn = 0;
+  recordsOut = 0;
+  bytesOut = 0;
 
   addCapacity(command: string, consumed: ConsumedCapacity | ConsumedCapacity[] | undefined): void {
     for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {

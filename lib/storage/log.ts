@@ -170,13 +170,13 @@ export class LogStore {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return this.appendedAt(pk, offset, count, batch.length);
+        return this.appendedAt(pk, offset, records, batch.length);
       } catch (err) {
         lastError = err;
         if (err instanceof ConditionalCheckFailedException) {
           const winner = err.Item?.writer?.S ? err.Item : undefined;
           // Our own earlier try landed and its reply was lost.
-          if (winner?.writer?.S === appendId) return this.appendedAt(pk, offset, count, batch.length);
+          if (winner?.writer?.S === appendId) return this.appendedAt(pk, offset, records, batch.length);
           conflictsInRow++;
           this.usage.appendConflicts++;
           if (conflictsInRow === 1 && winner) {
@@ -198,7 +198,10 @@ export class LogStore {
     throw new UnavailableError('append did not complete; it may or may not have landed', { cause: lastError });
   }
 
-  private appendedAt(pk: string, offset: number, count: number, size: number): AppendResult {
+  private appendedAt(pk: string, offset: number, records: readonly RecordInput[], size: number): AppendResult {
+    const count = records.length;
+    this.usage.recordsIn += count;
+    this.usage.bytesIn += payloadBytes(records);
     this.nextOffsets.set(pk, { offset: offset + count, at: Date.now() });
     this.saw(pk, { offset, count, size }, offset + count);
     this.appended.emit(pk);
@@ -238,7 +241,11 @@ export class LogStore {
     let from = offset;
     for (let interval = 50; ; ) {
       const result = await this.readOnce(pk, from, limits);
-      if (result.records.length > 0) return result;
+      if (result.records.length > 0) {
+        this.usage.recordsOut += result.records.length;
+        this.usage.bytesOut += payloadBytes(result.records);
+        return result;
+      }
       if (result.nextOffset > from) {
         // A stretch that compaction emptied: go on past it without waiting.
         from = result.nextOffset;
@@ -475,6 +482,11 @@ export class LogStore {
     const pk = partitionKey(topicId, partition);
     for (const cache of [this.nextOffsets, this.logStarts, this.views]) cache.delete(pk);
   }
+}
+
+/** Key and value bytes: what metrics call bytes in and out. */
+function payloadBytes(records: readonly RecordInput[]): number {
+  return records.reduce((n, r) => n + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0);
 }
 
 function recordsFrom(items: readonly TailItem[], offset: number): number {

@@ -35,6 +35,12 @@ export const tableDefinitions = {
    * offset, each changed by single-item conditional writes.
    */
   groups: { partitionKey: { name: 'group', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
+  /**
+   * Idempotent producers: per producer id, its current epoch (`pk` = `producer#<id>`,
+   * `sk` = `-`) and one sequence head per partition it wrote (`sk` = `<topicId>#<partition>`);
+   * per transactional id, the producer id it maps to (`pk` = `txn#<id>`, `sk` = `-`).
+   */
+  producers: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
 } as const satisfies Record<TableRole, TableDefinition>;
 
 /** Object key prefixes in the data bucket. */

@@ -5,7 +5,7 @@ describe('storage configuration from a Lambda environment', () => {
   it('names every table and the bucket, with defaults', () => {
     expect(storageConfigFromEnv({ AWS_REGION: 'eu-west-1', SLUICE_LOG_TABLE: 'my-log', SLUICE_BUCKET: 'my-bucket' })).toEqual({
       region: 'eu-west-1',
-      tables: { topics: 'sluice-topics', log: 'my-log', partitions: 'sluice-partitions', segments: 'sluice-segments', groups: 'sluice-groups' },
+      tables: { topics: 'sluice-topics', log: 'my-log', partitions: 'sluice-partitions', segments: 'sluice-segments', groups: 'sluice-groups', producers: 'sluice-producers' },
       bucket: 'my-bucket',
     });
   });
