@@ -20,6 +20,11 @@ export interface StorageConfig {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Batches larger than this are staged in S3 behind a pointer item. @default 8192 */
   readonly inlineBatchBytes?: number;
+  /**
+   * In a replica region: the home region's bucket, which replicates into `bucket`. A read
+   * that misses the local copy (replication lags) falls back to it.
+   */
+  readonly sourceBucket?: { readonly name: string; readonly region: string };
 }
 
 /** DynamoDB items hold at most 400 KB; a batch inline must leave room for its attributes. */
@@ -54,7 +59,7 @@ export const defaultBucketName = 'sluice-data';
 
 /** The env variables a Lambda function reads, all named here so a typo is refused. */
 const tableEnvKey = (role: TableRole) => `SLUICE_${role.toUpperCase()}_TABLE`;
-const envKeys = [...tableRoles.map(tableEnvKey), 'SLUICE_BUCKET', 'SLUICE_INLINE_BATCH_BYTES'];
+const envKeys = [...tableRoles.map(tableEnvKey), 'SLUICE_BUCKET', 'SLUICE_INLINE_BATCH_BYTES', 'SLUICE_SOURCE_BUCKET', 'SLUICE_SOURCE_REGION'];
 
 /** Reads the storage configuration of a Lambda function from its environment. */
 export function storageConfigFromEnv(env: Readonly<Record<string, string | undefined>>): StorageConfig {
@@ -64,6 +69,9 @@ export function storageConfigFromEnv(env: Readonly<Record<string, string | undef
   if (unknown.length > 0) throw new ConfigError(`unknown configuration variable(s): ${unknown.join(', ')}`);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new ConfigError('AWS_REGION is not set');
+  if ((env.SLUICE_SOURCE_BUCKET === undefined) !== (env.SLUICE_SOURCE_REGION === undefined)) {
+    throw new ConfigError('SLUICE_SOURCE_BUCKET and SLUICE_SOURCE_REGION go together');
+  }
   return {
     region,
     tables: Object.fromEntries(
@@ -72,6 +80,9 @@ export function storageConfigFromEnv(env: Readonly<Record<string, string | undef
     bucket: env.SLUICE_BUCKET ?? defaultBucketName,
     ...(env.SLUICE_INLINE_BATCH_BYTES !== undefined
       ? { inlineBatchBytes: parseInlineBatchBytes(env.SLUICE_INLINE_BATCH_BYTES, 'SLUICE_INLINE_BATCH_BYTES') }
+      : {}),
+    ...(env.SLUICE_SOURCE_BUCKET !== undefined && env.SLUICE_SOURCE_REGION !== undefined
+      ? { sourceBucket: { name: env.SLUICE_SOURCE_BUCKET, region: env.SLUICE_SOURCE_REGION } }
       : {}),
   };
 }
