@@ -3,7 +3,9 @@ import type { RecordHeader, RecordInput, StoredRecord } from '../core/codec/reco
 import { recordSize } from '../core/codec/record-batch.ts';
 import { RecordTooLargeError } from '../core/errors.ts';
 import { partitionForKey } from '../core/partitioner.ts';
+import { maxProducerEpoch, maxSequence } from '../core/sequence.ts';
 import type { Storage } from '../storage/index.ts';
+
 import type { TopicMeta } from '../storage/topics.ts';
 import { jsonResponse } from './respond.ts';
 import type { RouteContext } from './router.ts';
@@ -38,8 +40,9 @@ interface ParsedRecord {
 }
 
 export async function produce({ storage, request, params, config, keylessPartition }: RouteContext): Promise<ApiResponse> {
-  const body = jsonBody(request, ['records', 'encoding'], config.maxRequestBytes);
+  const body = jsonBody(request, ['records', 'encoding', 'producerId', 'producerEpoch', 'sequences'], config.maxRequestBytes);
   const enc = encoding(body.encoding);
+  const idempotent = producerFields(body);
   const rawRecords = body.records;
   if (!Array.isArray(rawRecords) || rawRecords.length === 0 || rawRecords.length > produceLimits.maxRecordsPerRequest) {
     throw invalid('records', `must be an array of 1 to ${produceLimits.maxRecordsPerRequest} records`);
@@ -67,6 +70,10 @@ export async function produce({ storage, request, params, config, keylessPartiti
         details: { field, size, maxMessageBytes: topic.config.maxMessageBytes },
       });
     }
+    if (idempotent && record.partition === undefined && record.input.key === null) {
+      // The producer numbers each partition's records, so it must know where they go.
+      throw invalid(`${field}.partition`, 'is required for a keyless record of an idempotent request');
+    }
     const partition = record.partition ?? (record.input.key ? partitionForKey(record.input.key, topic.partitions) : sticky);
     const group = byPartition.get(partition) ?? { records: [], indexes: [] };
     group.records.push(record.input);
@@ -74,14 +81,47 @@ export async function produce({ storage, request, params, config, keylessPartiti
     byPartition.set(partition, group);
   });
 
+  const groups = [...byPartition];
+  let baseOffsets: number[];
+  if (idempotent) {
+    const named = Object.keys(idempotent.sequences).map(Number);
+    const missing = groups.map(([p]) => p).filter((p) => idempotent.sequences[p] === undefined);
+    if (missing.length > 0 || named.length !== groups.length) {
+      throw invalid('sequences', `must give a first sequence for exactly the partitions written (${groups.map(([p]) => p).join(', ')})`);
+    }
+    baseOffsets = await storage.idempotent.append(
+      topic.topicId,
+      idempotent,
+      groups.map(([partition, group]) => ({ partition, firstSeq: idempotent.sequences[partition]!, records: group.records })),
+    );
+  } else {
+    baseOffsets = await Promise.all(groups.map(async ([partition, group]) => (await storage.log.append(topic.topicId, partition, group.records)).baseOffset));
+  }
   const offsets = new Array<{ partition: number; offset: number }>(parsed.length);
-  await Promise.all(
-    [...byPartition].map(async ([partition, group]) => {
-      const { baseOffset } = await storage.log.append(topic.topicId, partition, group.records);
-      group.indexes.forEach((index, j) => (offsets[index] = { partition, offset: baseOffset + j }));
-    }),
-  );
+  groups.forEach(([partition, group], g) => group.indexes.forEach((index, j) => (offsets[index] = { partition, offset: baseOffsets[g]! + j })));
   return jsonResponse(200, { offsets });
+}
+
+interface ProducerFields {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly sequences: Readonly<Record<number, number>>;
+}
+
+/** producerId, producerEpoch and sequences come together (an idempotent request) or not at all. */
+function producerFields(body: Record<string, unknown>): ProducerFields | undefined {
+  const given = ['producerId', 'producerEpoch', 'sequences'].filter((name) => body[name] !== undefined);
+  if (given.length === 0) return undefined;
+  if (given.length < 3) throw invalid('producerId', 'producerId, producerEpoch and sequences go together');
+  const producerId = integer(body.producerId, 'producerId', 0, Number.MAX_SAFE_INTEGER);
+  const producerEpoch = integer(body.producerEpoch, 'producerEpoch', 0, maxProducerEpoch);
+  const raw = object(body.sequences, 'sequences', Object.keys(body.sequences ?? {}));
+  const sequences: Record<number, number> = {};
+  for (const [partition, seq] of Object.entries(raw)) {
+    if (!/^(0|[1-9]\d{0,5})$/.test(partition)) throw invalid('sequences', `keys are partition numbers, not ${JSON.stringify(partition.slice(0, 40))}`);
+    sequences[Number(partition)] = integer(seq, `sequences.${partition}`, 0, maxSequence);
+  }
+  return { producerId, producerEpoch, sequences };
 }
 
 function parseRecord(raw: unknown, field: string, enc: Encoding, now: number): ParsedRecord {

@@ -21,7 +21,8 @@ export function errorResponse(error: unknown, requestId: string, log: (line: str
     return {
       status: error.status,
       headers: { ...jsonHeaders, ...retryAfter(error) },
-      body: JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } }),
+      // A 4xx is final unless it says otherwise (a 429, or a conflict that passes).
+      body: JSON.stringify({ error: { code: error.code, message: error.message, ...error.details, ...(error.retriable ? { retriable: true } : {}) } }),
     };
   }
   const shown = error instanceof SluiceError ? error : new InternalError('internal error');

@@ -5,6 +5,7 @@ import { validateTopicName } from '../core/topic-config.ts';
 import type { Storage } from '../storage/index.ts';
 import { commitOffsets, deleteGroup, describeGroup, heartbeat, joinGroup, leaveGroup, listGroups, resetOffsets } from './groups.ts';
 import { runJobsRoute } from './jobs.ts';
+import { initProducer } from './producers.ts';
 import { fetchRecords, offsetForTime, produce } from './records.ts';
 import { alterTopic, createTopic, deleteTopic, describeTopic, listTopics } from './topics.ts';
 import type { ApiRequest, ApiResponse } from './types.ts';
@@ -37,6 +38,7 @@ export const routes: readonly Route[] = [
   { method: 'PATCH', path: '/v1/topics/{topic}', group: 'admin', handler: alterTopic },
   { method: 'DELETE', path: '/v1/topics/{topic}', group: 'admin', handler: deleteTopic },
   { method: 'POST', path: '/v1/topics/{topic}/records', group: 'produce', handler: produce },
+  { method: 'POST', path: '/v1/producers', group: 'produce', handler: initProducer },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', group: 'fetch', handler: fetchRecords },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', group: 'fetch', handler: offsetForTime },
   { method: 'POST', path: '/v1/jobs/run', group: 'admin', handler: runJobsRoute },

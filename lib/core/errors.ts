@@ -64,6 +64,22 @@ export class FencedError extends SluiceError {
   readonly code = 'FENCED';
   readonly status = 409;
 }
+/** An idempotent produce whose sequence is not the next one expected for its partition (a gap, or a batch changed on retry). */
+export class OutOfOrderSequenceError extends SluiceError {
+  readonly code = 'OUT_OF_ORDER_SEQUENCE';
+  readonly status = 409;
+}
+/** An earlier try of the same idempotent batch may still be landing: retry shortly and learn its outcome. */
+export class ProduceInProgressError extends SluiceError {
+  readonly code = 'PRODUCE_IN_PROGRESS';
+  readonly status = 409;
+  override readonly retriable = true;
+}
+/** A producerId that POST /v1/producers never issued. */
+export class UnknownProducerError extends SluiceError {
+  readonly code = 'UNKNOWN_PRODUCER';
+  readonly status = 404;
+}
 export class GroupNotEmptyError extends SluiceError {
   readonly code = 'GROUP_NOT_EMPTY';
   readonly status = 409;
@@ -153,23 +169,25 @@ export class RemoteError extends SluiceError {
   readonly code: string;
   readonly status: number;
   override readonly retriable: boolean;
-  constructor(code: string, status: number, message: string, details: Record<string, unknown> = {}) {
+  /** `retriable`: what the server said; unsaid, 429 and 5xx are. */
+  constructor(code: string, status: number, message: string, details: Record<string, unknown> = {}, retriable?: boolean) {
     super(message, { details });
     this.code = code;
     this.status = status;
-    this.retriable = status === 429 || status >= 500;
+    this.retriable = retriable ?? (status === 429 || status >= 500);
   }
 }
 
 /** Rebuilds the error of a server's `{error: {code, message, ...details}}` answer. */
 export function errorFromResponse(status: number, body: unknown): RemoteError {
   const error = (body as { error?: Record<string, unknown> } | null)?.error ?? {};
-  const { code, message, ...details } = error;
+  const { code, message, retriable, ...details } = error;
   return new RemoteError(
     typeof code === 'string' ? code : 'INTERNAL',
     status,
     typeof message === 'string' ? message : `HTTP ${status}`,
     details,
+    retriable === true ? true : undefined,
   );
 }
 

@@ -12,6 +12,8 @@ import { createClients, UsageMeter, type AwsClients } from './clients.ts';
 import { defaultLogOptions, LogStore, type LogOptions } from './log.ts';
 import { tableDefinitions, type TableDefinition } from './tables.ts';
 import { GroupCoordinator } from './coordinator.ts';
+import { defaultIdempotenceOptions, IdempotentAppender, type IdempotenceOptions } from './idempotent.ts';
+import { ProducerStore } from './producers.ts';
 import { GroupStore } from './groups.ts';
 import { PartitionStore } from './partitions.ts';
 import { SegmentStore } from './segments.ts';
@@ -22,6 +24,7 @@ export interface StorageOptions {
   readonly log?: Partial<LogOptions>;
   /** @default 5000 */
   readonly topicCacheMs?: number;
+  readonly idempotence?: Partial<IdempotenceOptions>;
 }
 
 export interface Storage {
@@ -34,6 +37,9 @@ export interface Storage {
   readonly partitions: PartitionStore;
   readonly groups: GroupStore;
   readonly coordinator: GroupCoordinator;
+  readonly producers: ProducerStore;
+  /** Exactly-once appends for idempotent producers. */
+  readonly idempotent: IdempotentAppender;
   /** Capacity units and S3 requests this instance has used. */
   readonly usage: UsageMeter;
   /** Creates the tables and bucket where missing (local runner and tests; CDK does it on AWS). */
@@ -54,10 +60,13 @@ export function createStorage(config: StorageConfig, options: StorageOptions = {
     ...(config.inlineBatchBytes !== undefined ? { inlineBatchBytes: config.inlineBatchBytes } : {}),
     ...options.log,
   });
+  const producers = new ProducerStore(clients.dynamodb, config.tables.producers);
   return {
     config,
     clients,
     usage,
+    producers,
+    idempotent: new IdempotentAppender(log, producers, { ...defaultIdempotenceOptions, ...options.idempotence }),
     topics,
     log,
     tail,

@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ConditionalCheckFailedException, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { encodeBatch, setBaseOffset, type RecordInput, type StoredRecord } from '../core/codec/record-batch.ts';
+import { encodeBatch, setBaseOffset, type BatchHeader, type RecordInput, type StoredRecord } from '../core/codec/record-batch.ts';
 import { OffsetOutOfRangeError, ThrottledError, UnavailableError } from '../core/errors.ts';
 import { byteRangeFor, byteRangeForTimestamp, completeBatches } from '../core/segment.ts';
 import type { UsageMeter } from './clients.ts';
@@ -54,6 +54,15 @@ export const defaultLogOptions: LogOptions = {
   logStartCacheMs: 30_000,
   hwCacheMs: 1_000,
 };
+
+/** What an idempotent append writes into its batch header, and how long it may try. */
+export interface AppendOptions {
+  /** Id written on the tail item, so a later try can find this append. @default a fresh one */
+  readonly appendId?: string;
+  readonly producer?: { readonly producerId: bigint; readonly producerEpoch: number; readonly baseSequence: number };
+  /** No put starts after this time (ms), and one in flight is abandoned: a retry may take over after it. */
+  readonly deadline?: number;
+}
 
 export interface AppendResult {
   readonly baseOffset: number;
@@ -115,10 +124,10 @@ export class LogStore {
   ) {}
 
   /** Appends records to one partition as one batch; they get consecutive offsets. */
-  append(topicId: string, partition: number, records: readonly RecordInput[]): Promise<AppendResult> {
+  append(topicId: string, partition: number, records: readonly RecordInput[], options: AppendOptions = {}): Promise<AppendResult> {
     const pk = partitionKey(topicId, partition);
     const previous = this.queues.get(pk) ?? Promise.resolve();
-    const run = previous.then(() => this.appendNow(pk, records));
+    const run = previous.then(() => this.appendNow(pk, records, options));
     const settled = run.then(
       () => undefined,
       () => undefined,
@@ -130,9 +139,9 @@ export class LogStore {
     return run;
   }
 
-  private async appendNow(pk: string, records: readonly RecordInput[]): Promise<AppendResult> {
-    const appendId = randomUUID();
-    const batch = encodeBatch({ baseOffset: 0, records });
+  private async appendNow(pk: string, records: readonly RecordInput[], options: AppendOptions): Promise<AppendResult> {
+    const appendId = options.appendId ?? randomUUID();
+    const batch = encodeBatch({ baseOffset: 0, records, ...options.producer });
     const count = records.length;
     const maxTimestamp = records.reduce((max, r) => Math.max(max, r.timestamp), -Infinity);
     const payload: Record<string, AttributeValue> = { size: { N: String(batch.length) } };
@@ -153,6 +162,10 @@ export class LogStore {
     this.nextOffsets.delete(pk);
     for (let attempt = 0; attempt < this.options.maxAppendAttempts; attempt++) {
       if (payload.bytes) setBaseOffset(batch, offset);
+      const left = options.deadline === undefined ? undefined : options.deadline - Date.now();
+      if (left !== undefined && left <= 0) {
+        throw new UnavailableError('the append ran out of time; retry the request to learn whether it landed', { cause: lastError });
+      }
       try {
         await this.dynamodb.send(
           new PutItemCommand({
@@ -169,6 +182,7 @@ export class LogStore {
             ConditionExpression: 'attribute_not_exists(pk)',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
+          left === undefined ? {} : { abortSignal: AbortSignal.timeout(left) },
         );
         return this.appendedAt(pk, offset, records, batch.length);
       } catch (err) {
@@ -206,6 +220,64 @@ export class LogStore {
     this.saw(pk, { offset, count, size }, offset + count);
     this.appended.emit(pk);
     return { baseOffset: offset, count };
+  }
+
+  /**
+   * An offset at or below where the partition's next append will land: this container's
+   * cached next offset, or the log end read now (and cached for the append that follows).
+   */
+  async nextOffsetAtMost(topicId: string, partition: number): Promise<number> {
+    const pk = partitionKey(topicId, partition);
+    const cached = this.nextOffsets.get(pk);
+    if (cached && Date.now() - cached.at < this.options.offsetCacheMs) return cached.offset;
+    const { highWatermark } = await this.boundsOf(pk);
+    this.nextOffsets.set(pk, { offset: highWatermark, at: Date.now() });
+    return highWatermark;
+  }
+
+  /**
+   * Where an append landed, if it did at or after `from`: by its id in the tail, or by
+   * its producer fields in the batch headers of sealed segments. The tail is read first:
+   * sealing writes a segment before deleting the items in it, so an item gone from the
+   * tail when we look there is in a segment when we look there next.
+   */
+  async findAppend(
+    topicId: string,
+    partition: number,
+    from: number,
+    appendId: string,
+    producer: NonNullable<AppendOptions['producer']>,
+  ): Promise<number | undefined> {
+    const pk = partitionKey(topicId, partition);
+    for await (const item of this.tail.scanForward(pk, from, () => 100)) {
+      if (item.writer === appendId) return item.offset;
+    }
+    for (const segment of await this.segments.list(pk)) {
+      if (segment.endOffset <= from || !segment.key) continue;
+      for await (const header of this.batchHeadersFrom(segment, from)) {
+        if (header.producerId === producer.producerId && header.producerEpoch === producer.producerEpoch && header.baseSequence === producer.baseSequence) {
+          return header.baseOffset;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** The headers of a segment's batches from the one holding `offset` on, read a few MiB at a time. */
+  private async *batchHeadersFrom(segment: SegmentRecord, offset: number): AsyncGenerator<BatchHeader> {
+    const chunkBytes = 4 * 1024 * 1024;
+    let at = byteRangeFor(segment.index, segment.bytes, offset, 0).start;
+    while (at < segment.bytes) {
+      const chunk = completeBatches(await this.segments.readRange(segment.key!, at, Math.min(segment.bytes, at + chunkBytes)));
+      for (const batch of chunk.batches) yield batch.header;
+      if (chunk.consumed > 0) at += chunk.consumed;
+      else if (chunk.partialLength !== undefined) {
+        // One batch larger than a chunk: read exactly it.
+        const { batches } = completeBatches(await this.segments.readRange(segment.key!, at, at + chunk.partialLength));
+        for (const batch of batches) yield batch.header;
+        at += chunk.partialLength;
+      } else break;
+    }
   }
 
   /** The partition's first offset and the offset the next append will get, both read fresh. */

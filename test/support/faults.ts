@@ -8,8 +8,10 @@
  *   after   the call reached storage and was answered (its effect, if any, happened),
  *           then the reply is lost: the caller sees an error instead
  *
- * and fail it in one of two ways: throw an InjectedFault, or kill the whole process with
- * SIGKILL (a crashed Lambda: no `finally`, no further calls).
+ * and fail it in one of three ways: throw an InjectedFault; kill the whole process with
+ * SIGKILL (a crashed Lambda: no `finally`, no further calls); or crash in place: throw,
+ * and from then on no call of this storage reaches storage (a crashed Lambda as storage
+ * sees it, without a process of its own).
  *
  * It sits in the `initialize` step, outside the SDK's retry middleware, and its error has
  * a name no retry strategy knows and no `$metadata`: the SDK never retries it by itself,
@@ -19,12 +21,13 @@
  *   const faults = new FaultInjector(storage);
  *   const clean = await faults.recording(() => runJobs(storage, options));   // every call, named
  *   const run = await faults.failing({ at: 7, mode: 'after' }, () => runJobs(storage, options));
+ *   faults.armRandom({ rate: 0.05, random });   // any call may fail, before or after, until disarmed
  */
 import { writeSync } from 'node:fs';
 import type { Storage } from '../../lib/storage/index.ts';
 
 export type FaultMode = 'before' | 'after';
-export type FaultEffect = 'throw' | 'kill';
+export type FaultEffect = 'throw' | 'kill' | 'crash';
 
 export interface StorageCall {
   /** Position among the calls counted since the injector was last armed or cleared, from 0. */
@@ -58,6 +61,25 @@ export class InjectedFault extends Error {
   }
 }
 
+/** Random faults: each call fails with probability `rate`, before or after (even odds). */
+export interface RandomFaults {
+  readonly rate: number;
+  /** A seeded generator, so a failing run can be replayed. */
+  readonly random: () => number;
+}
+
+/** mulberry32: a small seeded generator for repeatable random faults. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
 export interface FaultyRun<T> {
@@ -74,6 +96,9 @@ let installed = 0;
 export class FaultInjector {
   private log: StorageCall[] = [];
   private fault: FaultSpec | undefined;
+  private randomFaults: RandomFaults | undefined;
+  /** Set by a 'crash' fault: every later call fails before it is sent. */
+  private crashed = false;
   private matches = 0;
   private struck: StorageCall[] = [];
   private readonly roles: Map<string, string>;
@@ -105,13 +130,22 @@ export class FaultInjector {
   arm(spec?: FaultSpec): void {
     this.log = [];
     this.fault = spec;
+    this.randomFaults = undefined;
+    this.crashed = false;
     this.matches = 0;
     this.struck = [];
+  }
+
+  /** Starts counting afresh, failing calls at random (thrown, never killed) until disarmed. */
+  armRandom(faults: RandomFaults): void {
+    this.arm();
+    this.randomFaults = faults;
   }
 
   /** Stops failing; counting goes on. */
   disarm(): void {
     this.fault = undefined;
+    this.randomFaults = undefined;
   }
 
   /** Runs `op` with no fault and answers every storage call it made, in order. */
@@ -138,7 +172,8 @@ export class FaultInjector {
   private async intercept<T>(service: StorageCall['service'], command: string, input: unknown, next: () => Promise<T>): Promise<T> {
     const call: StorageCall = { index: this.log.length, service, command, label: this.labelOf(service, command, input) };
     this.log.push(call);
-    const fault = this.fault && this.selects(this.fault, call) ? this.fault : undefined;
+    if (this.crashed) throw new InjectedFault(call, 'before');
+    const fault = this.fault && this.selects(this.fault, call) ? this.fault : this.randomFault(call);
     if (fault?.mode === 'before') return this.strike(call, fault);
     if (fault?.mode !== 'after') return next();
     try {
@@ -149,6 +184,12 @@ export class FaultInjector {
       // An error reply (a failed condition, say) is lost the same way.
     }
     return this.strike(call, fault);
+  }
+
+  private randomFault(call: StorageCall): FaultSpec | undefined {
+    const chaos = this.randomFaults;
+    if (!chaos || chaos.random() >= chaos.rate) return undefined;
+    return { at: call.index, mode: chaos.random() < 0.5 ? 'before' : 'after' };
   }
 
   private selects({ at, times = 1 }: FaultSpec, call: StorageCall): boolean {
@@ -167,6 +208,7 @@ export class FaultInjector {
       writeSync(2, `${JSON.stringify({ killedAt: call, mode: fault.mode })}\n`);
       process.kill(process.pid, 'SIGKILL');
     }
+    if (fault.effect === 'crash') this.crashed = true;
     throw new InjectedFault(call, fault.mode);
   }
 
