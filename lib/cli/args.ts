@@ -1,6 +1,6 @@
 /** Flag parsing shared by the commands: node:util parseArgs plus Kafka's habits. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SluiceClient } from '../client/client.ts';
+import { SluiceClient, type SluiceClientOptions } from '../client/client.ts';
 import { UsageError } from './errors.ts';
 
 export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -8,11 +8,19 @@ export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 export const defaultEndpoint = 'http://127.0.0.1:8790';
 
 /** Flags every command takes. */
+/** The help lines of the flags every command takes. */
+export const commonHelp = `  --endpoint URL         API endpoint (alias --bootstrap-server; default $SLUICE_ENDPOINT or http://127.0.0.1:8790)
+  --region R             sign requests (SigV4) for a custom domain in region R; execute-api URLs are signed anyway
+  -h, --help             this help`;
+
 export const globalOptions = {
   endpoint: { type: 'string' },
   'bootstrap-server': { type: 'string' },
+  region: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionsConfig;
+
+type ConnectionFlags = { endpoint?: string | undefined; 'bootstrap-server'?: string | undefined; region?: string | undefined };
 
 /** Parses `argv` strictly against the command's options and the global ones. */
 export function parseFlags<const O extends OptionsConfig>(argv: readonly string[], options: O, command: string) {
@@ -32,10 +40,7 @@ export function parseFlags<const O extends OptionsConfig>(argv: readonly string[
  * The API endpoint: `--endpoint` (or Kafka's `--bootstrap-server`), else SLUICE_ENDPOINT,
  * else the local server. A bare `host:port`, as Kafka users type it, means http.
  */
-export function resolveEndpoint(
-  flags: { endpoint?: string | undefined; 'bootstrap-server'?: string | undefined },
-  env: Readonly<Record<string, string | undefined>>,
-): string {
+export function resolveEndpoint(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>): string {
   const { endpoint, 'bootstrap-server': bootstrap } = flags;
   if (endpoint !== undefined && bootstrap !== undefined && endpoint !== bootstrap) {
     throw new UsageError('--endpoint and --bootstrap-server disagree; give one');
@@ -44,14 +49,20 @@ export function resolveEndpoint(
   return raw.includes('://') ? raw : `http://${raw}`;
 }
 
-/** A client for the resolved endpoint; a malformed endpoint is a usage error. */
-export function clientFor(
-  flags: { endpoint?: string | undefined; 'bootstrap-server'?: string | undefined },
-  env: Readonly<Record<string, string | undefined>>,
-): SluiceClient {
+/**
+ * The endpoint and its signing: an execute-api endpoint is signed by the SDK itself;
+ * `--region` signs any other (a custom domain), with credentials from the AWS chain.
+ */
+export function connectionFor(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>): Pick<SluiceClientOptions, 'endpoint' | 'signing'> {
   const endpoint = resolveEndpoint(flags, env);
+  return flags.region === undefined ? { endpoint } : { endpoint, signing: { region: flags.region } };
+}
+
+/** A client for the resolved endpoint; a malformed endpoint or region is a usage error. */
+export function clientFor(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>): SluiceClient {
+  const connection = connectionFor(flags, env);
   try {
-    return new SluiceClient({ endpoint });
+    return new SluiceClient(connection);
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }

@@ -6,17 +6,19 @@
 import { Sluice } from '../client/index.ts';
 import type { KafkaMessage } from '../client/partitions.ts';
 import type { ConsumedRecord } from './format.ts';
+import type { connectionFor } from './args.ts';
 import { stopper, type Run } from './console-run.ts';
 
 export interface GroupRun extends Run {
-  readonly endpoint: string;
+  /** The endpoint and its signing, as the other commands' clients get them. */
+  readonly connection: ReturnType<typeof connectionFor>;
   readonly group: string;
   readonly topic: string;
   readonly fromBeginning: boolean;
 }
 
 export async function consumeAsGroupMember(run: GroupRun): Promise<number> {
-  const consumer = new Sluice({ endpoint: run.endpoint }).consumer({ groupId: run.group });
+  const consumer = new Sluice({ ...run.connection }).consumer({ groupId: run.group });
   const { stop, resetIdle, dispose } = stopper(run);
   let count = 0;
   let failure: unknown;

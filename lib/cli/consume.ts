@@ -1,7 +1,7 @@
 /** `sluice consume`: print a topic's records, like kafka-console-consumer. */
 import type { PartitionDescription, SluiceClient } from '../client/client.ts';
 import { RemoteError } from '../core/errors.ts';
-import { booleanProperty, clientFor, parseFlags, parseIntFlag, parseProperties, required, resolveEndpoint } from './args.ts';
+import { booleanProperty, clientFor, commonHelp, connectionFor, parseFlags, parseIntFlag, parseProperties, required } from './args.ts';
 import { consumeAsGroupMember } from './consume-group.ts';
 import { stopper, type Run } from './console-run.ts';
 import { OutputClosedError, UsageError } from './errors.ts';
@@ -30,8 +30,7 @@ given, until --max-messages, --timeout-ms without a new record, or Ctrl-C.
                          print.timestamp, print.offset, print.partition, print.headers
                          (true|false), key.separator, line.separator,
                          headers.separator, headers.key.separator, null.literal
-  --endpoint URL         API endpoint (alias --bootstrap-server; default $SLUICE_ENDPOINT or http://127.0.0.1:8790)
-  -h, --help             this help
+${commonHelp}
 `;
 
 const options = {
@@ -83,9 +82,9 @@ export async function consumeCommand(argv: readonly string[], io: CliIo, out: Ou
   if (flags.group !== undefined) {
     // As kafka-console-consumer: a group member reads the partitions the group gives it.
     if (partition !== undefined || flags.offset !== undefined) throw new UsageError('--group cannot be combined with --partition or --offset', 'consume');
-    const endpoint = resolveEndpoint(flags, io.env);
+    const connection = connectionFor(flags, io.env);
     const group = flags.group;
-    const count = await consumeAsGroupMember({ endpoint, group, topic, fromBeginning: flags['from-beginning'] ?? false, maxMessages, timeoutMs, render, io, out });
+    const count = await consumeAsGroupMember({ connection, group, topic, fromBeginning: flags['from-beginning'] ?? false, maxMessages, timeoutMs, render, io, out });
     io.stderr.write(`Processed a total of ${count} messages\n`);
     return 0;
   }

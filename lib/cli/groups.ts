@@ -1,11 +1,8 @@
 /** `sluice groups list|describe|reset-offsets|delete`, shaped like kafka-consumer-groups. */
 import type { ResetTarget } from '../client/types.ts';
-import { clientFor, parseFlags, parseIntFlag, required } from './args.ts';
+import { clientFor, commonHelp, parseFlags, parseIntFlag, required } from './args.ts';
 import { UsageError } from './errors.ts';
 import type { CliIo, Output } from './io.ts';
-
-const endpointHelp = `  --endpoint URL         API endpoint (alias --bootstrap-server; default $SLUICE_ENDPOINT or http://127.0.0.1:8790)
-  -h, --help             this help`;
 
 export const groupsHelp = `Usage: sluice groups <list|describe|reset-offsets|delete> [options]
 
@@ -15,7 +12,7 @@ export const groupsHelp = `Usage: sluice groups <list|describe|reset-offsets|del
                  --to-datetime 2026-11-25T10:00:00Z | --shift-by N) [--execute]
                  (a dry run that prints the plan unless --execute; refused while members are active)
   delete         --group G   (refused while members are active)
-${endpointHelp}
+${commonHelp}
 `;
 
 export async function groupsCommand(argv: readonly string[], io: CliIo, out: Output): Promise<number> {

@@ -1,6 +1,6 @@
 /** `sluice jobs run [--topic T]`: runs the background jobs once and prints what they did. */
 import { summarizeJobs, type PartitionReport } from '../core/job-report.ts';
-import { clientFor, parseFlags } from './args.ts';
+import { clientFor, commonHelp, parseFlags } from './args.ts';
 import { UsageError } from './errors.ts';
 import type { CliIo, Output } from './io.ts';
 
@@ -9,8 +9,7 @@ export const jobsHelp = `Usage: sluice jobs run [--topic T]
 Runs sealing (tail batches into S3 segments), retention, compaction and the purge of
 deleted topics once, now, instead of waiting for the schedule; prints what they did.
   --topic T              only this topic
-  --endpoint URL         API endpoint (alias --bootstrap-server; default $SLUICE_ENDPOINT or http://127.0.0.1:8790)
-  -h, --help             this help
+${commonHelp}
 `;
 
 export async function jobsCommand(argv: readonly string[], io: CliIo, out: Output): Promise<number> {

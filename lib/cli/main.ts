@@ -6,7 +6,7 @@
 import { groupsCommand } from './groups.ts';
 import { jobsCommand } from './jobs.ts';
 import { ConnectionError } from '../client/client.ts';
-import { SluiceError } from '../core/errors.ts';
+import { ConfigError, SluiceError } from '../core/errors.ts';
 import { consumeCommand } from './consume.ts';
 import { InputError, OutputClosedError, UsageError } from './errors.ts';
 import { Output, type CliIo } from './io.ts';
@@ -28,17 +28,19 @@ Commands:
   jobs run [--topic T]       seal, apply retention and compact now (normally on a schedule)
 
 Every command takes --endpoint URL (alias --bootstrap-server); the default is
-$SLUICE_ENDPOINT, else http://127.0.0.1:8790. Run 'sluice <command> --help' for more.
+$SLUICE_ENDPOINT, else http://127.0.0.1:8790. Requests to an execute-api URL are
+signed (SigV4) with AWS credentials from the standard chain (AWS_PROFILE, SSO, ...);
+--region R signs them for a custom domain too. Run 'sluice <command> --help' for more.
 `;
 
 /** Exit codes: 0 done, 1 failed (the API's error or no answer), 2 usage, 130 interrupted. */
 export const exitCodes = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
-/** `sluice --bootstrap-server H topics list` works too: endpoint flags before the command move after it. */
-function endpointFlagsLast(argv: readonly string[]): string[] {
+/** `sluice --bootstrap-server H topics list` works too: connection flags before the command move after it. */
+function connectionFlagsLast(argv: readonly string[]): string[] {
   const leading: string[] = [];
   let i = 0;
-  while (i < argv.length && /^--(endpoint|bootstrap-server)(=|$)/.test(argv[i]!)) {
+  while (i < argv.length && /^--(endpoint|bootstrap-server|region)(=|$)/.test(argv[i]!)) {
     const width = argv[i]!.includes('=') ? 1 : 2;
     leading.push(...argv.slice(i, i + width));
     i += width;
@@ -49,7 +51,7 @@ function endpointFlagsLast(argv: readonly string[]): string[] {
 /** Runs one CLI invocation (`argv` without node and the script) and returns its exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const out = new Output(io.stdout);
-  const [command, ...rest] = endpointFlagsLast(argv);
+  const [command, ...rest] = connectionFlagsLast(argv);
   try {
     switch (command) {
       case undefined:
@@ -92,6 +94,8 @@ export function describeFailure(error: unknown, argv: readonly string[]): { line
     const local = isLocal(error.endpoint);
     return { line: local ? `cannot reach ${error.endpoint} (is 'sluice local' running?)` : error.message, code: exitCodes.failed };
   }
+  // This machine's setup (no AWS credentials, say), not an answer of the API: no code to show.
+  if (error instanceof ConfigError) return { line: error.message, code: exitCodes.failed };
   if (error instanceof SluiceError) return { line: `${error.code}: ${error.message}`, code: exitCodes.failed };
   if (error instanceof InputError) return { line: error.message, code: exitCodes.failed };
   const message = error instanceof Error ? error.message : String(error);

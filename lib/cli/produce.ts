@@ -1,7 +1,7 @@
 /** `sluice produce`: stdin lines to records, like kafka-console-producer. */
 import { isUtf8 } from 'node:buffer';
 import type { ProduceRecord, ProduceRequest, SluiceClient } from '../client/client.ts';
-import { booleanProperty, clientFor, parseFlags, parseIntFlag, parseProperties, required } from './args.ts';
+import { booleanProperty, clientFor, commonHelp, parseFlags, parseIntFlag, parseProperties, required } from './args.ts';
 import { InputError, UsageError } from './errors.ts';
 import type { CliIo, Output } from './io.ts';
 import { LineReader, lineFormatFrom, parseLine, type LineFormat, type ParsedLine } from './lines.ts';
@@ -18,8 +18,7 @@ only after the previous one is acknowledged.
   --property k=v         Kafka console-producer properties: parse.key=true,
                          key.separator=S (default tab), null.marker=M (M is sent as null)
   --linger-ms MS         wait this long for more lines before sending (default 50)
-  --endpoint URL         API endpoint (alias --bootstrap-server; default $SLUICE_ENDPOINT or http://127.0.0.1:8790)
-  -h, --help             this help
+${commonHelp}
 `;
 
 export const maxBatchLines = 500;

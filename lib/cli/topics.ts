@@ -1,13 +1,10 @@
 /** `sluice topics create|list|describe|alter|delete`, shaped like kafka-topics. */
 import type { SluiceClient, TopicDescription } from '../client/client.ts';
 import { RemoteError } from '../core/errors.ts';
-import { clientFor, parseFlags, parseIntFlag, required } from './args.ts';
+import { clientFor, commonHelp, parseFlags, parseIntFlag, required } from './args.ts';
 import { UsageError } from './errors.ts';
 import type { CliIo, Output } from './io.ts';
 import { formatConfig, parseConfigEntries } from './topic-config.ts';
-
-const globalHelp = `  --endpoint URL         API endpoint (alias --bootstrap-server; default $SLUICE_ENDPOINT or http://127.0.0.1:8790)
-  -h, --help             this help`;
 
 export const topicsHelp = `Usage: sluice topics <create|list|describe|alter|delete> [options]
 
@@ -33,19 +30,19 @@ Creates a topic.
                          retention.bytes, max.message.bytes, segment.bytes, segment.ms
                          (camelCase API names work too)
   --if-not-exists        succeed if the topic already exists
-${globalHelp}
+${commonHelp}
 `,
   list: `Usage: sluice topics list
 
 Prints topic names, one per line.
-${globalHelp}
+${commonHelp}
 `,
   describe: `Usage: sluice topics describe [--topic T]
 
 Prints each topic's id, partition count and configs, then one line per partition with
 its log start offset and high watermark. Without --topic, describes every topic.
   --topic T              topic name
-${globalHelp}
+${commonHelp}
 `,
   alter: `Usage: sluice topics alter --topic T [--partitions N] [--config key=value ...]
 
@@ -53,14 +50,14 @@ Grows the partition count (it never shrinks) and/or changes config keys.
   --topic T              topic name (required)
   --partitions N         new partition count
   --config key=value     config to set, repeatable (see 'sluice topics create --help')
-${globalHelp}
+${commonHelp}
 `,
   delete: `Usage: sluice topics delete --topic T [--if-exists]
 
 Deletes a topic and its records.
   --topic T              topic name (required)
   --if-exists            succeed if there is no such topic
-${globalHelp}
+${commonHelp}
 `,
 };
 

@@ -4,8 +4,9 @@
  * `ConnectionError` when no answer came back.
  */
 import type { JobReport } from '../core/job-report.ts';
-import { ConfigError, ConnectionError, errorFromResponse, InvalidResponseError, SluiceError } from '../core/errors.ts';
+import { ConfigError, ConnectionError, errorFromResponse, InvalidResponseError, SluiceError, type RemoteError } from '../core/errors.ts';
 import { backoffDelay, defaultRetryPolicy, parseRetryAfter, sleep, type RetryPolicy } from './retry.ts';
+import { signerFor, type RequestSigner, type SigningOptions } from './signing.ts';
 import type {
   AlterTopicRequest,
   CommitOffsetsRequest,
@@ -45,6 +46,12 @@ export interface SluiceClientOptions {
   readonly retryMaxDelayMs?: number;
   /** Time allowed for one try, on top of a fetch's `waitMs`; default 30000. */
   readonly timeoutMs?: number;
+  /**
+   * SigV4 signing for an API with IAM authorization. Default: on for an execute-api
+   * endpoint (region from its host), off elsewhere; give a region to sign a custom
+   * domain, or `false` to send unsigned requests.
+   */
+  readonly signing?: SigningOptions | false;
 }
 
 /** Per-call options. */
@@ -80,9 +87,11 @@ export class SluiceClient {
   private readonly fetchFn: typeof fetch;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
+  private readonly signer: RequestSigner | undefined;
 
   constructor(options: SluiceClientOptions) {
     this.endpoint = normalizeEndpoint(options.endpoint);
+    this.signer = signerFor(new URL(this.endpoint), options.signing);
     this.fetchFn = options.fetch ?? globalThis.fetch;
     this.retry = {
       retries: nonNegative('retries', options.retries ?? defaultRetryPolicy.retries),
@@ -252,23 +261,24 @@ export class SluiceClient {
     if (response.ok) return { ok: true, status: response.status, text };
     return {
       ok: false,
-      failure: errorFromResponse(response.status, parseJson(text)),
+      failure: responseError(response.status, text),
       retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
     };
   }
 
-  private send(call: Call): Promise<Response> {
+  /** Sends one try; a signed request is signed here, so each retry gets a fresh signature. */
+  private async send(call: Call): Promise<Response> {
     const url = new URL(this.endpoint + call.path);
     for (const [name, value] of Object.entries(call.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
+    // Encoded once: the signature covers the hash of exactly these bytes.
+    const body = call.body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(call.body));
+    let headers: Record<string, string> = { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    if (this.signer) headers = await this.signer.sign({ method: call.method, url, headers, body });
     const timeout = AbortSignal.timeout(this.timeoutMs + (call.extraTimeoutMs ?? 0));
-    const init: RequestInit = {
-      method: call.method,
-      headers: { accept: 'application/json', ...(call.body === undefined ? {} : { 'content-type': 'application/json' }) },
-      signal: call.signal ? AbortSignal.any([call.signal, timeout]) : timeout,
-    };
-    if (call.body !== undefined) init.body = JSON.stringify(call.body);
+    const init: RequestInit = { method: call.method, headers, signal: call.signal ? AbortSignal.any([call.signal, timeout]) : timeout };
+    if (body !== undefined) init.body = body;
     return this.fetchFn(url, init);
   }
 }
@@ -315,6 +325,25 @@ function parseJson(text: string): unknown {
   } catch {
     return null;
   }
+}
+
+/** API Gateway's names for its own refusals, which carry no code. */
+const gatewayCodes: ReadonlyMap<number, string> = new Map([
+  [401, 'UNAUTHORIZED'],
+  [403, 'FORBIDDEN'],
+]);
+
+/**
+ * The error of a non-2xx answer. API Gateway answers its own refusals (IAM authorization,
+ * throttling, a failed integration) as `{"message": "..."}` rather than the API's error
+ * shape: keep the message, which says what was wrong with the signature or credentials.
+ */
+function responseError(status: number, text: string): RemoteError {
+  const body = parseJson(text);
+  if (body !== null && typeof body === 'object' && !('error' in body) && 'message' in body && typeof body.message === 'string') {
+    return errorFromResponse(status, { error: { code: gatewayCodes.get(status), message: body.message } });
+  }
+  return errorFromResponse(status, body);
 }
 
 function parseBody<T>(status: number, text: string): T {

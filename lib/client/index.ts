@@ -42,6 +42,7 @@ export {
 export type { Batch, KafkaMessage, TopicPartitions } from './partitions.ts';
 export type { InstrumentationEvent, RemoveListener, RetryOptions } from './instrumentation.ts';
 export { SluiceClient, type CallOptions, type SluiceClientOptions } from './client.ts';
+export type { AwsCredentials, AwsCredentialsProvider, SigningOptions } from './signing.ts';
 export type * from './types.ts';
 export {
   ConfigError,

@@ -8,6 +8,7 @@ import { Consumer, type ConsumerOptions } from './consumer.ts';
 import { nonNegativeNumber, refuseUnknownKeys, retryPolicy, type RetryOptions } from './instrumentation.ts';
 import { Producer, type ProducerOptions } from './producer.ts';
 import type { RetryPolicy } from './retry.ts';
+import type { SigningOptions } from './signing.ts';
 
 export interface SluiceConfig {
   /** Base URL of the API: `http://127.0.0.1:8790` for `sluice local`, or an API Gateway stage URL. */
@@ -24,6 +25,13 @@ export interface SluiceConfig {
   readonly requestTimeout?: number;
   /** Defaults to the global fetch; tests pass one that counts or fails requests. */
   readonly fetch?: typeof fetch;
+  /**
+   * SigV4 signing for a deployed Sluice (IAM authorization). Default: on for an
+   * `https://{id}.execute-api.{region}.amazonaws.com` endpoint, with credentials from the
+   * standard AWS chain; off elsewhere. `{ region }` signs a custom domain, `{ credentials }`
+   * takes credentials or a provider such as `fromIni({ profile })`, `false` turns it off.
+   */
+  readonly signing?: SigningOptions | false;
 }
 
 export class Sluice {
@@ -33,12 +41,13 @@ export class Sluice {
   private readonly retry: RetryPolicy;
 
   constructor(config: SluiceConfig) {
-    refuseUnknownKeys('Sluice', config, ['endpoint', 'clientId', 'retry', 'requestTimeout', 'fetch'], ": Sluice speaks HTTP, so give 'endpoint' instead of brokers");
+    refuseUnknownKeys('Sluice', config, ['endpoint', 'clientId', 'retry', 'requestTimeout', 'fetch', 'signing'], ": Sluice speaks HTTP, so give 'endpoint' instead of brokers");
     this.retry = retryPolicy(config.retry);
     this.clientId = config.clientId;
     this.client = new SluiceClient({
       endpoint: config.endpoint,
       ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
+      ...(config.signing === undefined ? {} : { signing: config.signing }),
       retries: this.retry.retries,
       retryMinDelayMs: this.retry.minDelayMs,
       retryMaxDelayMs: this.retry.maxDelayMs,

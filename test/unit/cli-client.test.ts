@@ -15,7 +15,8 @@ type Answer = Response | Error;
 function scripted(...answers: Array<Answer | (() => Answer)>) {
   const seen: Seen[] = [];
   const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
-    seen.push({ method: init?.method ?? 'GET', url: String(input), body: init?.body ? JSON.parse(String(init.body)) : undefined });
+    const body = init?.body instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(init.body)) : undefined;
+    seen.push({ method: init?.method ?? 'GET', url: String(input), body });
     const next = answers[Math.min(seen.length - 1, answers.length - 1)]!;
     const answer = typeof next === 'function' ? next() : next;
     if (answer instanceof Error) throw answer;
