@@ -16,6 +16,7 @@ import type {
   FetchResponse,
   GroupDescription,
   HeartbeatResponse,
+  InitProducerRequest,
   JoinGroupRequest,
   JoinGroupResponse,
   ListGroupsResponse,
@@ -24,6 +25,7 @@ import type {
   OffsetSpec,
   ProduceRequest,
   ProduceResponse,
+  ProducerIdentity,
   ResetOffsetsRequest,
   ResetOffsetsResponse,
   TopicDescription,
@@ -125,9 +127,17 @@ export class SluiceClient {
   }
 
   /**
+   * A producer id and epoch for idempotent produce requests. Retried: a lost answer costs
+   * at most an unused id or a skipped epoch.
+   */
+  initProducer(request: InitProducerRequest = {}, options: CallOptions = {}): Promise<ProducerIdentity> {
+    return this.call({ method: 'POST', path: '/v1/producers', body: request, signal: options.signal, retry: 'always' });
+  }
+
+  /**
    * Appends records; the answer gives each record's partition and offset in request
-   * order. Never retried here: without the idempotent producer a retry could append the
-   * records twice, so the caller decides.
+   * order. Never retried here: unless the request is idempotent (producerId and
+   * sequences), a retry could append the records twice, so the caller decides.
    */
   produce(topic: string, request: ProduceRequest, options: CallOptions = {}): Promise<ProduceResponse> {
     return this.call({ method: 'POST', path: `${topicPath(topic)}/records`, body: request, signal: options.signal });

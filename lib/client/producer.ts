@@ -5,10 +5,11 @@
  * bytes are waiting, and each topic has one request in flight at a time, so sends reach a
  * partition in the order they were made (Kafka's max.in.flight.requests=1), retries included.
  *
- * Delivery is at least once: a request that fails with a retriable error (429, 5xx, no
- * answer) is sent again, and if the first try did land before its answer was lost, its
- * records are appended twice. Duplicates of that kind go away with the idempotent
- * producer (producer id and sequence numbers), which this SDK does not have yet.
+ * The producer is idempotent by default, as Kafka's clients are since 3.0: it gets a
+ * producer id from the API, numbers each partition's records, and a request that fails
+ * with a retriable error (429, 5xx, no answer) is sent again unchanged, so a try that
+ * landed before its answer was lost is answered, not appended twice. With
+ * `idempotent: false` delivery is at least once: such a retry appends the records again.
  */
 import { Buffer } from 'node:buffer';
 import { ConfigError, InvalidRequestError, SluiceError } from '../core/errors.ts';
@@ -25,6 +26,7 @@ import {
   type RetryOptions,
 } from './instrumentation.ts';
 import { backoffDelay, sleep, type RetryPolicy } from './retry.ts';
+import { Sequencer } from './sequencer.ts';
 import type { Encoding, ProduceRecord, ProduceRequest, ProduceResponse, RecordPosition } from './types.ts';
 
 /** Header values: text or bytes (kafkajs's IHeaders without arrays: a Sluice header has one value). */
@@ -89,12 +91,23 @@ export interface ProducerOptions {
   readonly maxBatchBytes?: number;
   /**
    * Retries of a request after a retriable error (429, 5xx, no answer), with exponential
-   * backoff and jitter. At least once: a retry after a lost answer may duplicate records.
+   * backoff and jitter. Safe when idempotent; otherwise a retry after a lost answer may
+   * duplicate records.
    * @default { retries: 5, initialRetryTime: 300, maxRetryTime: 30000 } or the Sluice-wide retry
    */
   readonly retry?: RetryOptions;
-  /** Only false: the idempotent producer is not there yet. */
+  /**
+   * Exactly once per send, retries included (producer id, epoch and per-partition
+   * sequences). Records then get their partition here, by key hash (murmur2, as the server
+   * would) or one partition per request when keyless, which needs the topic's partition
+   * count (GET /v1/topics/{topic}). @default true
+   */
   readonly idempotent?: boolean;
+  /**
+   * A stable id for this producer across restarts: a new instance with the same id gets
+   * the next epoch, and the older one is fenced (its sends fail with FENCED).
+   */
+  readonly transactionalId?: string;
   /** Accepted for kafkajs compatibility; Sluice never creates a topic on send. */
   readonly allowAutoTopicCreation?: boolean;
 }
@@ -117,11 +130,19 @@ const producerEvents = { CONNECT: 'producer.connect', DISCONNECT: 'producer.disc
 /** The most records the API takes in one produce request. */
 export const maxRecordsPerRequest = 10_000;
 
+/**
+ * How long an idempotent send keeps asking while an earlier try of it may still land
+ * (PRODUCE_IN_PROGRESS): past the server's claim timeout (30 s), after which it answers.
+ */
+const inProgressPatienceMs = 60_000;
+
 export class Producer {
   readonly events = producerEvents;
   private readonly batcher: Batcher;
   private readonly retry: RetryPolicy;
   private readonly instrumentation = new Instrumentation<ProducerEvents>(new Set(Object.values(producerEvents)));
+  /** Set unless `idempotent: false`. */
+  private readonly sequencer: Sequencer | undefined;
   private closed = false;
 
   constructor(
@@ -129,10 +150,14 @@ export class Producer {
     options: ProducerOptions = {},
     defaultRetry?: RetryPolicy,
   ) {
-    refuseUnknownKeys('producer', options, ['linger', 'batchSize', 'maxBatchBytes', 'retry', 'idempotent', 'allowAutoTopicCreation']);
-    if (options.idempotent === true) {
-      throw new ConfigError('the idempotent producer is not available yet: sends are at least once');
+    refuseUnknownKeys('producer', options, ['linger', 'batchSize', 'maxBatchBytes', 'retry', 'idempotent', 'transactionalId', 'allowAutoTopicCreation']);
+    if (options.idempotent === false && options.transactionalId !== undefined) {
+      throw new ConfigError('a transactionalId needs an idempotent producer: drop idempotent: false');
     }
+    if (options.transactionalId !== undefined && (typeof options.transactionalId !== 'string' || options.transactionalId === '')) {
+      throw new ConfigError('transactionalId must be a non-empty string');
+    }
+    this.sequencer = options.idempotent === false ? undefined : new Sequencer(client, options.transactionalId);
     this.retry = retryPolicy(options.retry, defaultRetry);
     this.batcher = new Batcher(
       {
@@ -144,9 +169,10 @@ export class Producer {
     );
   }
 
-  /** Nothing to open over HTTP; allows sends again after a disconnect. */
+  /** Allows sends again after a disconnect; an idempotent producer gets its producer id and epoch here. */
   async connect(): Promise<void> {
     this.closed = false;
+    await this.sequencer?.producer();
     this.instrumentation.emit('producer.connect', null);
   }
 
@@ -184,22 +210,28 @@ export class Producer {
     return results.flat();
   }
 
-  /** Always false until the idempotent producer lands. */
   isIdempotent(): boolean {
-    return false;
+    return this.sequencer !== undefined;
   }
 
   on<K extends keyof ProducerEvents & string>(type: K, listener: (event: InstrumentationEvent<ProducerEvents[K]>) => void): RemoveListener {
     return this.instrumentation.on(type, listener);
   }
 
-  /** One request, retried after retriable failures with backoff and full jitter. */
-  private async transmit(topic: string, request: ProduceRequest): Promise<ProduceResponse> {
-    for (let attempt = 0; ; attempt++) {
+  /**
+   * One request, sent again unchanged after retriable failures with backoff and full
+   * jitter. When idempotent, sequenced first; a failure that leaves unknown whether it
+   * landed starts the sequences over under a new epoch.
+   */
+  private async transmit(topic: string, plain: ProduceRequest): Promise<ProduceResponse> {
+    const request = this.sequencer ? await this.sequencer.sequence(topic, plain) : plain;
+    const first = Date.now();
+    for (let attempt = 0; ; ) {
       const started = Date.now();
       try {
         const response = await this.client.produce(topic, request);
         this.instrumentation.emit('producer.network.request', { topic, records: request.records.length, attempt, duration: Date.now() - started });
+        this.sequencer?.landed(topic, request);
         return response;
       } catch (error) {
         this.instrumentation.emit('producer.network.request', {
@@ -209,8 +241,16 @@ export class Producer {
           duration: Date.now() - started,
           error: error instanceof SluiceError ? error.code : String(error),
         });
-        if (!(error instanceof SluiceError) || !error.retriable || attempt >= this.retry.retries) throw error;
-        await sleep(backoffDelay(attempt, this.retry));
+        if (this.sequencer && error instanceof SluiceError && error.code === 'PRODUCE_IN_PROGRESS' && Date.now() - first < inProgressPatienceMs) {
+          // Not a failure: an earlier try may still land. Ask again when the server says.
+          await sleep(1000);
+          continue;
+        }
+        if (!(error instanceof SluiceError) || !error.retriable || attempt >= this.retry.retries) {
+          if (this.sequencer && !refusedWhole(error) && !(error instanceof SluiceError && error.code === 'FENCED')) this.sequencer.reset();
+          throw error;
+        }
+        await sleep(backoffDelay(attempt++, this.retry));
       }
     }
   }

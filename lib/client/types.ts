@@ -76,6 +76,26 @@ export interface ProduceRequest {
   readonly records: readonly ProduceRecord[];
   /** How key, value and header values of every record are written; default utf8. */
   readonly encoding?: Encoding;
+  /**
+   * An idempotent producer's id and epoch (from POST /v1/producers) and the first
+   * sequence of each partition written: the request is appended exactly once however
+   * often it is sent. Every record then needs a key or a partition.
+   */
+  readonly producerId?: number;
+  readonly producerEpoch?: number;
+  readonly sequences?: Readonly<Record<number, number>>;
+}
+
+/** Body of `POST /v1/producers`. */
+export interface InitProducerRequest {
+  /** The same id again gets the same producerId at the next epoch, fencing older instances. */
+  readonly transactionalId?: string;
+}
+
+/** Answer of `POST /v1/producers`. */
+export interface ProducerIdentity {
+  readonly producerId: number;
+  readonly producerEpoch: number;
 }
 
 export interface RecordPosition {

@@ -111,20 +111,29 @@ describe('SDK', () => {
       expect((await readAll(topic)).map((r) => r.value)).toEqual(['ok-1', 'ok-2']);
     });
 
-    it('retries a request that got no answer (at least once), and rejects a missing topic without retrying', async () => {
+    it('retries a request whose answer was lost without appending it twice; at least once when not idempotent', async () => {
       const topic = await topicWith(1);
-      let failures = 2;
-      const flaky: typeof fetch = (input, init) => {
-        if (init?.method === 'POST' && failures-- > 0) {
-          return Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) }));
+      let lose = 0;
+      // The request reaches the server and lands; its answer never comes back.
+      const lossy: typeof fetch = async (input, init) => {
+        const response = await counting(input, init);
+        if (init?.method === 'POST' && new URL(String(input)).pathname.endsWith('/records') && lose-- > 0) {
+          throw Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) });
         }
-        return counting(input, init);
+        return response;
       };
-      const producer = sluice({ fetch: flaky }).producer({ retry: { retries: 3, initialRetryTime: 5 } });
+      const producer = sluice({ fetch: lossy }).producer({ retry: { retries: 3, initialRetryTime: 5 } });
+      expect(producer.isIdempotent()).toBe(true);
       const attempts: number[] = [];
       producer.on(producer.events.REQUEST, (e) => attempts.push(e.payload.attempt));
-      await expect(producer.send({ topic, messages: [{ value: 'v' }] })).resolves.toHaveLength(1);
+      lose = 2;
+      const [landed] = await producer.send({ topic, messages: [{ value: 'once' }] });
       expect(attempts).toEqual([0, 1, 2]);
+      expect(landed!.offsets).toEqual([0]);
+      lose = 1;
+      const plain = sluice({ fetch: lossy }).producer({ idempotent: false, retry: { retries: 3, initialRetryTime: 5 } });
+      await plain.send({ topic, messages: [{ value: 'twice' }] });
+      expect((await readAll(topic)).map((r) => r.value)).toEqual(['once', 'twice', 'twice']);
       await expect(producer.send({ topic: randomName(), messages: [{ value: 'v' }] })).rejects.toMatchObject({ code: 'TOPIC_NOT_FOUND' });
     });
   });

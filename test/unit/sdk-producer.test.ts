@@ -4,6 +4,7 @@ import type { SluiceClient } from '../../lib/client/client.ts';
 import { Batcher, Producer, recordMetadata, toWireRecords } from '../../lib/client/producer.ts';
 import type { ProduceRecord, ProduceRequest, ProduceResponse } from '../../lib/client/types.ts';
 import { ConnectionError, RemoteError } from '../../lib/core/errors.ts';
+import { partitionForKey } from '../../lib/core/partitioner.ts';
 
 interface Call {
   readonly topic: string;
@@ -224,12 +225,12 @@ describe('Producer', () => {
       if (failure) throw failure;
       return answer;
     });
-    const producer = new Producer(client, { linger: 0, retry: { retries: 3, initialRetryTime: 1, maxRetryTime: 2 } });
+    const producer = new Producer(client, { linger: 0, idempotent: false, retry: { retries: 3, initialRetryTime: 1, maxRetryTime: 2 } });
     await expect(producer.send({ topic: 't', messages: [{ value: 'v' }] })).resolves.toHaveLength(1);
     expect(client.produce).toHaveBeenCalledTimes(4);
 
     n = 0;
-    const fewer = new Producer(client, { linger: 0, retry: { retries: 1, initialRetryTime: 1 } });
+    const fewer = new Producer(client, { linger: 0, idempotent: false, retry: { retries: 1, initialRetryTime: 1 } });
     await expect(fewer.send({ topic: 't', messages: [{ value: 'v' }] })).rejects.toMatchObject({ code: 'THROTTLED' });
   });
 
@@ -237,16 +238,103 @@ describe('Producer', () => {
     const client = clientWith(async () => {
       throw new RemoteError('TOPIC_NOT_FOUND', 404, 'no such topic');
     });
-    const producer = new Producer(client, { linger: 0, retry: { retries: 5, initialRetryTime: 1 } });
+    const producer = new Producer(client, { linger: 0, idempotent: false, retry: { retries: 5, initialRetryTime: 1 } });
     await expect(producer.send({ topic: 't', messages: [{ value: 'v' }] })).rejects.toMatchObject({ code: 'TOPIC_NOT_FOUND' });
     expect(client.produce).toHaveBeenCalledTimes(1);
   });
 
-  it('refuses unknown options, the idempotent producer, and bad topic names', async () => {
+  it('refuses unknown options, a transactional id without idempotence, and bad topic names', async () => {
     const client = clientWith(async () => answer);
     expect(() => new Producer(client, { lingerMs: 5 } as never)).toThrow(/unknown producer option 'lingerMs'/);
-    expect(() => new Producer(client, { idempotent: true })).toThrow(/idempotent producer is not available/);
+    expect(() => new Producer(client, { idempotent: false, transactionalId: 'app' })).toThrow(/transactionalId needs an idempotent producer/);
+    expect(() => new Producer(client, { transactionalId: '' })).toThrow(/transactionalId must be a non-empty string/);
     expect(() => new Producer(client, { batchSize: 20_000 })).toThrow(/batchSize must be an integer from 1 to 10000/);
     await expect(new Producer(client).send({ topic: 'no/slash', messages: [{ value: 'v' }] })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+});
+
+describe('idempotent Producer', () => {
+  const partitions = 4;
+  /** A fake API: producer ids count up, the topic has 4 partitions, produce answers or fails as told. */
+  function idempotentClient(fail: (request: ProduceRequest, n: number) => unknown = () => undefined) {
+    let ids = 100;
+    const requests: ProduceRequest[] = [];
+    const client = {
+      initProducer: vi.fn(async () => ({ producerId: ids++, producerEpoch: 0 })),
+      describeTopic: vi.fn(async () => ({ partitions: Array.from({ length: partitions }, (_, partition) => ({ partition })) })),
+      produce: vi.fn(async (_topic: string, request: ProduceRequest) => {
+        requests.push(request);
+        const error = fail(request, requests.length);
+        if (error) throw error;
+        return { offsets: request.records.map((r, i) => ({ partition: r.partition!, offset: i })) };
+      }),
+    };
+    return { client: client as unknown as SluiceClient, fake: client, requests };
+  }
+  const quick = { linger: 0, retry: { retries: 3, initialRetryTime: 1, maxRetryTime: 2 } };
+
+  it('is idempotent by default: numbers each partition from 0 and goes on where the last request ended', async () => {
+    const { client, fake, requests } = idempotentClient();
+    const producer = new Producer(client, quick);
+    expect(producer.isIdempotent()).toBe(true);
+    await producer.send({ topic: 't', messages: [{ value: 'a', partition: 1 }, { value: 'b', partition: 1 }, { value: 'c', partition: 2 }] });
+    await producer.send({ topic: 't', messages: [{ value: 'd', partition: 1 }, { value: 'e', partition: 3 }] });
+    expect(requests.map((r) => [r.producerId, r.producerEpoch, r.sequences])).toEqual([
+      [100, 0, { 1: 0, 2: 0 }],
+      [100, 0, { 1: 2, 3: 0 }],
+    ]);
+    expect(fake.initProducer).toHaveBeenCalledTimes(1);
+  });
+
+  it('places keyed records by murmur2 as the server would, and keyless ones of a request on one partition', async () => {
+    const { client, requests } = idempotentClient();
+    const producer = new Producer(client, quick);
+    const keys = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
+    await producer.send({ topic: 't', messages: [...keys.map((key) => ({ key, value: 'v' })), { value: 'x' }, { value: 'y' }] });
+    const placed = requests[0]!.records.map((r) => r.partition);
+    expect(placed.slice(0, keys.length)).toEqual(keys.map((k) => partitionForKey(Buffer.from(k), partitions)));
+    expect(new Set(placed.slice(keys.length)).size).toBe(1);
+    expect(Object.keys(requests[0]!.sequences!).map(Number).sort()).toEqual([...new Set(placed)].sort());
+  });
+
+  it('sends a retried request unchanged, sequences included', async () => {
+    const { client, requests } = idempotentClient((_, n) => (n < 3 ? new RemoteError('UNAVAILABLE', 503, 'busy') : undefined));
+    const producer = new Producer(client, quick);
+    await producer.send({ topic: 't', messages: [{ key: 'a', value: '1' }] });
+    expect(requests).toHaveLength(3);
+    expect(new Set(requests.map((r) => JSON.stringify(r))).size).toBe(1);
+  });
+
+  it('waits out PRODUCE_IN_PROGRESS without spending retries', async () => {
+    const inProgress = new RemoteError('PRODUCE_IN_PROGRESS', 409, 'an earlier try may still land', {}, true);
+    const { client, requests } = idempotentClient((_, n) => (n === 1 ? inProgress : undefined));
+    const producer = new Producer(client, { ...quick, retry: { retries: 0 } });
+    await producer.send({ topic: 't', messages: [{ key: 'a', value: '1' }] });
+    expect(requests).toHaveLength(2);
+  });
+
+  it('starts over with a new producer when a request may or may not have landed, and not when it was refused whole', async () => {
+    const outcomes: unknown[] = [undefined, new RemoteError('INVALID_REQUEST', 400, 'bad'), ...Array(4).fill(new RemoteError('UNAVAILABLE', 503, 'busy'))];
+    const { client, fake, requests } = idempotentClient((_, n) => outcomes[n - 1]);
+    const producer = new Producer(client, quick);
+    const send = (value: string) => producer.send({ topic: 't', messages: [{ value, partition: 0 }] });
+    await send('a');
+    await expect(send('b')).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    await expect(send('c')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await send('d');
+    // a: seq 0; b refused before anything: c reuses seq 1; c unknown: d under a new id from 0.
+    expect(requests.map((r) => [r.producerId, r.sequences![0]])).toEqual([
+      [100, 0],
+      [100, 1],
+      ...Array(4).fill([100, 1]),
+      [101, 0],
+    ]);
+    expect(fake.initProducer).toHaveBeenCalledTimes(2);
+  });
+
+  it('asks for its producer with the transactional id, on connect', async () => {
+    const { client, fake } = idempotentClient();
+    await new Producer(client, { transactionalId: 'orders-app' }).connect();
+    expect(fake.initProducer).toHaveBeenCalledWith({ transactionalId: 'orders-app' });
   });
 });
