@@ -165,8 +165,8 @@ function scenarioFigures(r: CostScenarioResult, ctx: CostReportContext): Scenari
   };
 }
 
-/** "PutObject 1 + PutItem 1 (1 WCU)": the calls of a phase divided by `n`. */
-function perUnit(u: Usage, n: number): string {
+/** "S3 PutObject 1 + PutItem 1 (1 WCU)": the calls of a phase divided by `n`. */
+export function perUnit(u: Usage, n: number): string {
   const parts: string[] = [];
   for (const [command, calls] of Object.entries(u.s3Requests).sort((a, b) => b[1] - a[1])) {
     parts.push(`S3 ${shortName(command)} ${num(calls / n)}`);

@@ -13,7 +13,7 @@
 import { runJobs } from '../../lib/jobs/run.ts';
 import { encodeBatch } from '../../lib/core/codec/record-batch.ts';
 import type { SealResult } from '../../lib/core/job-report.ts';
-import { BenchError, call, callMeasured } from './http.ts';
+import { BenchError, call, callMeasured, type ProduceAnswer } from './http.ts';
 import type { BenchOptions } from './options.ts';
 import type { Progress } from './progress.ts';
 import type { BenchStack } from './stack.ts';
@@ -88,9 +88,6 @@ export interface CostScenarioResult {
   readonly consume: CostPhase & { readonly fetches: number };
 }
 
-interface ProduceAnswer {
-  offsets: Array<{ partition: number; offset: number }>;
-}
 interface FetchAnswer {
   records: Array<{ offset: number; value: string | null }>;
   nextOffset: number;
@@ -217,7 +214,7 @@ export async function runCostScenario(
     topic,
     records,
     valueBytes: records * spec.valueBytes,
-    encodedBatchBytes: encodedBatchBytes(spec),
+    encodedBatchBytes: encodedBatchBytes(spec.recordsPerRequest, spec.valueBytes),
     produce: { usage: produce.usage, seconds: produceSeconds, http: produceHttp.stats() },
     seal: { usage: seal.usage, seconds: sealSeconds, result: sealed },
     idleJobRun: { usage: idle.usage, seconds: idleSeconds },
@@ -225,10 +222,11 @@ export async function runCostScenario(
   };
 }
 
-function encodedBatchBytes(spec: CostScenarioSpec): number {
-  const value = valueMaker(spec.valueBytes);
+/** The bytes `count` keyless records with `valueBytes`-byte values encode to as one RecordBatch. */
+export function encodedBatchBytes(count: number, valueBytes: number): number {
+  const value = valueMaker(valueBytes);
   const now = Date.now();
-  const records = Array.from({ length: spec.recordsPerRequest }, (_, i) => ({
+  const records = Array.from({ length: count }, (_, i) => ({
     key: null,
     value: Buffer.from(value(i + 1_000_000)),
     headers: [],

@@ -22,10 +22,10 @@ export function usd(n: number): string {
   return `$${fixed(n, Math.min(digits, 12))}`;
 }
 
-/** Compact counts: 1,024 or 0.25 or 1.5. */
+/** Compact counts: 1,024 or 12 or 12.5 or 0.25 or 1.5. */
 export function num(n: number): string {
   if (n === 0) return '0';
-  if (Math.abs(n) >= 100) return int(n);
+  if (Math.abs(n) >= 100 || Number.isInteger(n)) return int(n);
   if (Math.abs(n) >= 10) return fixed(n, 1);
   if (Math.abs(n) >= 0.01) return String(round(n, 2));
   return n.toPrecision(2);

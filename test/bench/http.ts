@@ -5,6 +5,11 @@ export class BenchError extends Error {}
 
 const requestTimeoutMs = 120_000;
 
+/** The answer to POST /v1/topics/{topic}/records. */
+export interface ProduceAnswer {
+  offsets: Array<{ partition: number; offset: number }>;
+}
+
 export interface CallInit {
   readonly method: string;
   readonly body?: string;

@@ -1,4 +1,4 @@
-/** `npm run bench` options: the throughput run's, the cost scenarios', and which to run. */
+/** `npm run bench` options: the throughput run's, the cost and idempotence scenarios', and which to run. */
 import { parseArgs } from 'node:util';
 import { BenchError } from './http.ts';
 
@@ -11,6 +11,9 @@ ports, then runs the selected scenarios over HTTP and stops everything:
               capacity units and S3 requests per MiB
   bulk        cost: requests of one 1 MiB batch (1,024 records of 1 KiB) to one partition
   small       cost: requests of 10 records of 1 KiB (--small-records) to one partition
+  idempotence the same records produced plainly and idempotently, one request at a time, for
+              a few batch shapes: write units, read units and S3 requests per request and
+              what idempotence adds; then resends a request, which must change nothing
 
 A cost scenario produces its data, runs the background jobs once to seal it all into S3
 segments, reads it all back once from offset 0, and prints DynamoDB units, S3 requests and
@@ -18,7 +21,7 @@ dollars per GiB (us-east-1 list prices, test/bench/prices.ts) beside Kinesis on-
 and MSK Serverless.
 
   --scenario LIST    all (default), cost (= bulk,small), or a comma-separated list of
-                     throughput, bulk, small
+                     throughput, bulk, small, idempotence
 
 throughput:
   --records N        records to produce (default 500000, about 35 s on 2 cores)
@@ -38,10 +41,14 @@ cost:
   --small-records N  records of 1 KiB per small request, 1-1000 (default 10)
   --lambda-mb N      Lambda memory assumed for the rough all-in line (default 1024)
 
+idempotence:
+  --idempotence-requests N
+                     measured requests per batch shape and mode, 1-10000 (default 20)
+
   --json             print the result as JSON on stdout (progress stays on stderr)
   -h, --help         show this help`;
 
-export type Scenario = 'throughput' | 'bulk' | 'small';
+export type Scenario = 'throughput' | 'bulk' | 'small' | 'idempotence';
 
 export interface BenchOptions {
   readonly scenarios: readonly Scenario[];
@@ -57,15 +64,17 @@ export interface BenchOptions {
   readonly smallMiB: number;
   readonly smallRecords: number;
   readonly lambdaMb: number;
+  readonly idempotenceRequests: number;
   readonly json: boolean;
 }
 
 const scenarioNames: Record<string, readonly Scenario[]> = {
-  all: ['throughput', 'bulk', 'small'],
+  all: ['throughput', 'bulk', 'small', 'idempotence'],
   cost: ['bulk', 'small'],
   throughput: ['throughput'],
   bulk: ['bulk'],
   small: ['small'],
+  idempotence: ['idempotence'],
 };
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
@@ -87,6 +96,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'small-mib': { type: 'string', default: '16' },
       'small-records': { type: 'string', default: '10' },
       'lambda-mb': { type: 'string', default: '1024' },
+      'idempotence-requests': { type: 'string', default: '20' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -106,13 +116,13 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   for (const name of values.scenario.split(',').map((s) => s.trim())) {
     const picked = scenarioNames[name];
     if (!picked) {
-      throw new BenchError(`--scenario takes all, cost, or a comma-separated list of throughput, bulk, small; got '${name}'`);
+      throw new BenchError(`--scenario takes all, cost, or a comma-separated list of throughput, bulk, small, idempotence; got '${name}'`);
     }
     for (const s of picked) scenarios.add(s);
   }
   return {
     // Always in this order, whatever order they were asked in.
-    scenarios: (['throughput', 'bulk', 'small'] as const).filter((s) => scenarios.has(s)),
+    scenarios: (['throughput', 'bulk', 'small', 'idempotence'] as const).filter((s) => scenarios.has(s)),
     records: int('records', 1, 100_000_000),
     batch: int('batch', 1, 10_000),
     valueBytes: int('value-bytes', 1, 1_000_000),
@@ -125,6 +135,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     smallMiB: int('small-mib', 1, 100_000),
     smallRecords: int('small-records', 1, 1_000),
     lambdaMb: int('lambda-mb', 128, 10_240),
+    idempotenceRequests: int('idempotence-requests', 1, 10_000),
     json: values.json,
   };
 }

@@ -5,7 +5,9 @@
  *               requests per MiB (read from the server-side storage's UsageMeter);
  *   bulk, small what producing a GiB, sealing it and consuming it once costs in DynamoDB
  *               units, S3 requests and dollars at us-east-1 list prices (prices.ts),
- *               beside Kinesis on-demand and MSK Serverless.
+ *               beside Kinesis on-demand and MSK Serverless;
+ *   idempotence what an idempotent producer adds per batch: write units, read units and S3
+ *               requests of the same requests sent plainly and idempotently.
  *
  *   npm run bench -- --scenario cost --json
  *   npm run bench -- --scenario throughput --records 20000 --producers 8
@@ -16,6 +18,8 @@
 import { costJson, costText } from './cost-report.ts';
 import { costSpec, runCostScenario, type CostScenarioResult } from './cost.ts';
 import { BenchError, describe, oneLine } from './http.ts';
+import { runIdempotence, type IdempotenceResult } from './idempotence.ts';
+import { idempotenceJson, idempotenceText } from './idempotence-report.ts';
 import { parseOptions, usageText, type BenchOptions } from './options.ts';
 import { Progress } from './progress.ts';
 import { throughputJson, throughputText, type BenchResult } from './report.ts';
@@ -58,9 +62,11 @@ async function main(): Promise<number> {
 
     let throughput: BenchResult | undefined;
     const cost: CostScenarioResult[] = [];
+    let idempotence: IdempotenceResult | undefined;
     for (const scenario of options.scenarios) {
       if (interrupt.signal.aborted) throw interrupt.signal.reason;
       if (scenario === 'throughput') throughput = await runThroughput(stack, options, setupSeconds, interrupt.signal, progress);
+      else if (scenario === 'idempotence') idempotence = await runIdempotence(stack, options.idempotenceRequests, interrupt.signal, progress);
       else cost.push(await runCostScenario(stack, costSpec(scenario, options), interrupt.signal, progress));
     }
 
@@ -70,10 +76,15 @@ async function main(): Promise<number> {
       const json = {
         ...(throughput ? throughputJson(throughput) : { options, setupSeconds: Math.round(setupSeconds * 100) / 100 }),
         ...(cost.length > 0 ? { cost: costJson(cost, ctx) } : {}),
+        ...(idempotence ? { idempotence: idempotenceJson(idempotence) } : {}),
       };
       process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     } else {
-      const lines = [...(throughput ? throughputText(throughput) : []), ...(cost.length > 0 ? costText(cost, ctx) : [])];
+      const lines = [
+        ...(throughput ? throughputText(throughput) : []),
+        ...(cost.length > 0 ? costText(cost, ctx) : []),
+        ...(idempotence ? idempotenceText(idempotence) : []),
+      ];
       process.stdout.write(lines.join('\n'));
     }
   } catch (error) {

@@ -4,7 +4,7 @@
  * units and S3 requests.
  */
 import { encodeBatch, type RecordInput } from '../../lib/core/codec/record-batch.ts';
-import { BenchError, call } from './http.ts';
+import { BenchError, call, type ProduceAnswer } from './http.ts';
 import type { BenchOptions } from './options.ts';
 import type { Progress } from './progress.ts';
 import type { BenchResult, PhaseResult } from './report.ts';
@@ -14,9 +14,6 @@ import { usageNow, usageSince, type Usage } from './usage.ts';
 const fetchMaxBytes = 4 * 1024 * 1024;
 const keyBytes = 16;
 
-interface ProduceAnswer {
-  offsets: Array<{ partition: number; offset: number }>;
-}
 interface FetchAnswer {
   records: Array<{ offset: number; key: string | null; value: string | null }>;
   nextOffset: number;

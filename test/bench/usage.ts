@@ -42,6 +42,28 @@ export function usageSince(before: Usage, after: Usage): Usage {
   };
 }
 
+/** The usages added up, e.g. of requests metered one by one. */
+export function usageTotal(usages: readonly Usage[]): Usage {
+  const plus = (a: Record<string, number>, b: Record<string, number>): Record<string, number> => {
+    const out = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  const none: Usage = { readUnits: 0, writeUnits: 0, appendConflicts: 0, dynamodbCalls: {}, dynamodbUnits: {}, s3Requests: {}, s3BytesRead: 0 };
+  return usages.reduce(
+    (a, b) => ({
+      readUnits: a.readUnits + b.readUnits,
+      writeUnits: a.writeUnits + b.writeUnits,
+      appendConflicts: a.appendConflicts + b.appendConflicts,
+      dynamodbCalls: plus(a.dynamodbCalls, b.dynamodbCalls),
+      dynamodbUnits: plus(a.dynamodbUnits, b.dynamodbUnits),
+      s3Requests: plus(a.s3Requests, b.s3Requests),
+      s3BytesRead: a.s3BytesRead + b.s3BytesRead,
+    }),
+    none,
+  );
+}
+
 /** Runs `work` and returns its result with the usage it caused. */
 export async function metered<T>(stack: BenchStack, work: () => Promise<T>): Promise<{ result: T; usage: Usage }> {
   const before = usageNow(stack);
