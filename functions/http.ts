@@ -1,6 +1,7 @@
 /**
  * The Lambda door: API Gateway HTTP API (payload v2) events in, the shared API in
- * lib/api, responses out. Configuration is read from the environment once, here.
+ * lib/api, responses out, with Powertools' logs, metrics and traces around each call.
+ * Configuration is read from the environment once, here.
  */
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
@@ -10,23 +11,29 @@ import type { RouteGroup } from '../lib/api/router.ts';
 import type { Api, ApiRequest } from '../lib/api/types.ts';
 import { storageConfigFromEnv } from '../lib/core/config.ts';
 import { createStorage } from '../lib/storage/index.ts';
+import { logServerError, meteredApi, observability, traceStorage } from './observability.ts';
 
 /** Long polls end this long before the Lambda deadline, so they answer instead of timing out. */
 const deadlineMarginMs = 1000;
 
+/** The handler of a function that serves the routes of `groups`. */
 export function httpHandler(groups: readonly RouteGroup[]) {
-  const api = createApi({ storage: createStorage(storageConfigFromEnv(process.env)), groups });
-  return lambdaAdapter(api);
+  const storage = createStorage(storageConfigFromEnv(process.env));
+  traceStorage(storage);
+  const api = createApi({ storage, groups, log: logServerError });
+  return lambdaAdapter(meteredApi(api, storage.usage));
 }
 
 export function lambdaAdapter(api: Api) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>({
     timeoutEarlyInMillis: 250,
-  }).handler(async (event, context, { signal }) => {
-    const deadline = AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - deadlineMarginMs));
-    const response = await api(toApiRequest(event, context.awsRequestId || randomUUID(), AbortSignal.any([signal, deadline])));
-    return { statusCode: response.status, headers: { ...response.headers }, body: response.body };
-  });
+  })
+    .use(observability)
+    .handler(async (event, context, { signal }) => {
+      const deadline = AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - deadlineMarginMs));
+      const response = await api(toApiRequest(event, context.awsRequestId || randomUUID(), AbortSignal.any([signal, deadline])));
+      return { statusCode: response.status, headers: { ...response.headers }, body: response.body };
+    });
 }
 
 export function toApiRequest(event: APIGatewayProxyEventV2, requestId: string, signal?: AbortSignal): ApiRequest {

@@ -4,6 +4,11 @@ export interface SealResult {
   readonly records: number;
   readonly bytes: number;
   readonly tailItemsDeleted: number;
+  /**
+   * Age of the oldest batch still in the tail after the run that is past the sealer's
+   * minimum age (waiting for its segment to fill or reach segmentMs), or 0.
+   */
+  readonly lagMs: number;
 }
 
 export interface RetentionResult {
@@ -42,6 +47,8 @@ export interface JobSummary {
   readonly recordsCompacted: number;
   readonly garbageDeleted: number;
   readonly purgedTopics: readonly string[];
+  /** The largest seal lag of the partitions this run looked at (the SealLagSeconds metric). */
+  readonly sealLagMs: number;
 }
 
 export function summarizeJobs(report: JobReport): JobSummary {
@@ -55,5 +62,6 @@ export function summarizeJobs(report: JobReport): JobSummary {
     recordsCompacted: sum((p) => p.compaction?.recordsRemoved),
     garbageDeleted: sum((p) => p.garbageDeleted),
     purgedTopics: report.purgedTopics,
+    sealLagMs: report.partitions.reduce((max, p) => Math.max(max, p.seal?.lagMs ?? 0), 0),
   };
 }

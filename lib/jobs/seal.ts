@@ -35,8 +35,8 @@ export async function sealPartition(storage: Storage, topic: TopicMeta, partitio
   result.tailItemsDeleted += await deleteSealedTail(storage, pk, state.sealedOffset);
 
   for (;;) {
-    const due = await dueItems(storage, pk, topic, state.sealedOffset, options);
-    if (due.length === 0) return result;
+    const { due, oldestAgeMs } = await dueItems(storage, pk, topic, state.sealedOffset, options);
+    if (due.length === 0) return { ...result, lagMs: oldestAgeMs };
     const batches = await Promise.all(due.map((item) => storage.tail.batchOf(pk, item)));
     const built = buildSegment(batches);
     const { baseOffset, endOffset } = built.summary;
@@ -70,9 +70,16 @@ export async function sealPartition(storage: Storage, topic: TopicMeta, partitio
 /**
  * The oldest tail items, contiguous from the sealed end, that make a segment now: a full
  * segmentBytes of them, or any once the oldest is segmentMs old or past retention.
- * Younger items than sealMinAgeMs are never taken.
+ * Younger items than sealMinAgeMs are never taken. Also the age of the oldest unsealed
+ * item if it is past sealMinAgeMs (else 0): when none are due, the partition's seal lag.
  */
-async function dueItems(storage: Storage, pk: string, topic: TopicMeta, from: number, options: SealOptions): Promise<TailItem[]> {
+async function dueItems(
+  storage: Storage,
+  pk: string,
+  topic: TopicMeta,
+  from: number,
+  options: SealOptions,
+): Promise<{ due: TailItem[]; oldestAgeMs: number }> {
   const { segmentBytes, segmentMs, retentionMs, cleanupPolicy } = topic.config;
   const now = options.now();
   const items: TailItem[] = [];
@@ -84,16 +91,17 @@ async function dueItems(storage: Storage, pk: string, topic: TopicMeta, from: nu
     bytes += item.size;
   }
   const oldest = items[0];
-  if (!oldest) return [];
+  if (!oldest) return { due: [], oldestAgeMs: 0 };
+  const oldestAgeMs = now - oldest.appendedAt;
   const full = bytes >= segmentBytes;
   const aged = oldest.appendedAt <= now - segmentMs;
   const expiring = cleanupPolicy === 'delete' && retentionMs !== -1 && oldest.maxTimestamp <= now - retentionMs;
-  if (full || aged) return items;
-  if (!expiring) return [];
+  if (full || aged) return { due: items, oldestAgeMs };
+  if (!expiring) return { due: [], oldestAgeMs };
   // Sealed early only for retention: take just the expired items, or the segment's
   // newest record would keep the expired ones alive.
   const firstLive = items.findIndex((item) => item.maxTimestamp > now - retentionMs);
-  return firstLive < 0 ? items : items.slice(0, firstLive);
+  return { due: firstLive < 0 ? items : items.slice(0, firstLive), oldestAgeMs };
 }
 
 /** Deletes tail items (and then their staged objects) whose batches are sealed below `sealedOffset`. */
