@@ -49,6 +49,8 @@ export class UsageMeter {
 export interface AwsClients {
   readonly dynamodb: DynamoDBClient;
   readonly s3: S3Client;
+  /** In a replica region: a client for the home region's bucket (config.sourceBucket). */
+  readonly sourceS3?: S3Client;
 }
 
 export function createClients(config: StorageConfig, meter: UsageMeter): AwsClients {
@@ -71,8 +73,14 @@ export function createClients(config: StorageConfig, meter: UsageMeter): AwsClie
     },
     { step: 'initialize', name: 'sluiceUsageMeter' },
   );
+  const s3 = s3Client(config, config.region, meter);
+  return { dynamodb, s3, ...(config.sourceBucket ? { sourceS3: s3Client(config, config.sourceBucket.region, meter) } : {}) };
+}
+
+function s3Client(config: StorageConfig, region: string, meter: UsageMeter): S3Client {
   const s3 = new S3Client({
-    ...common,
+    region,
+    ...(config.credentials ? { credentials: config.credentials } : {}),
     ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
     // Emulators store aws-chunked framing verbatim when checksums are streamed.
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -87,5 +95,5 @@ export function createClients(config: StorageConfig, meter: UsageMeter): AwsClie
     },
     { step: 'initialize', name: 'sluiceUsageMeter' },
   );
-  return { dynamodb, s3 };
+  return s3;
 }

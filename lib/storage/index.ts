@@ -15,6 +15,7 @@ import { GroupCoordinator } from './coordinator.ts';
 import { defaultIdempotenceOptions, IdempotentAppender, type IdempotenceOptions } from './idempotent.ts';
 import { ProducerStore } from './producers.ts';
 import { GroupStore } from './groups.ts';
+import { ObjectReader } from './objects.ts';
 import { PartitionStore } from './partitions.ts';
 import { SegmentStore } from './segments.ts';
 import { TailStore } from './tail.ts';
@@ -50,8 +51,12 @@ export interface Storage {
 export function createStorage(config: StorageConfig, options: StorageOptions = {}): Storage {
   const usage = new UsageMeter();
   const clients = createClients(config, usage);
-  const tail = new TailStore(clients.dynamodb, clients.s3, config.tables.log, config.bucket);
-  const segments = new SegmentStore(clients.dynamodb, clients.s3, config.tables.segments, config.bucket, usage);
+  const objects = new ObjectReader(
+    { s3: clients.s3, name: config.bucket },
+    clients.sourceS3 && config.sourceBucket ? { s3: clients.sourceS3, name: config.sourceBucket.name } : undefined,
+  );
+  const tail = new TailStore(clients.dynamodb, objects, config.tables.log);
+  const segments = new SegmentStore(clients.dynamodb, clients.s3, config.tables.segments, config.bucket, objects, usage);
   const partitions = new PartitionStore(clients.dynamodb, config.tables.partitions);
   const groups = new GroupStore(clients.dynamodb, config.tables.groups);
   const topics = new TopicStore(clients.dynamodb, config.tables.topics, options.topicCacheMs);
@@ -78,6 +83,7 @@ export function createStorage(config: StorageConfig, options: StorageOptions = {
     destroy: () => {
       clients.dynamodb.destroy();
       clients.s3.destroy();
+      clients.sourceS3?.destroy();
     },
   };
 }

@@ -30,7 +30,8 @@ import type { UsageMeter } from './clients.ts';
 import type { PartitionStore } from './partitions.ts';
 import type { SegmentRecord, SegmentStore } from './segments.ts';
 import { bucketLayout } from './tables.ts';
-import { ObjectGoneError, partitionKey, type TailItem, type TailStore } from './tail.ts';
+import { ObjectGoneError } from './objects.ts';
+import { partitionKey, type TailItem, type TailStore } from './tail.ts';
 
 export { partitionKey };
 

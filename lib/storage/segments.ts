@@ -12,11 +12,11 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { decodeSegmentIndex, encodeSegmentIndex, type SegmentIndexEntry } from '../core/segment.ts';
 import type { UsageMeter } from './clients.ts';
 import { bucketLayout } from './tables.ts';
-import { objectGone } from './tail.ts';
+import type { ObjectReader } from './objects.ts';
 
 export interface SegmentRecord {
   readonly baseOffset: number;
@@ -38,6 +38,7 @@ export class SegmentStore {
     private readonly s3: S3Client,
     private readonly table: string,
     private readonly bucket: string,
+    private readonly objects: ObjectReader,
     private readonly usage: UsageMeter,
   ) {}
 
@@ -57,12 +58,7 @@ export class SegmentStore {
 
   /** Bytes [start, end) of an object, counted in the usage meter. */
   async readRange(key: string, start: number, end: number): Promise<Buffer> {
-    const object = await this.s3
-      .send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }))
-      .catch((err: unknown) => {
-        throw objectGone(key, err);
-      });
-    const bytes = Buffer.from(await object.Body!.transformToByteArray());
+    const bytes = await this.objects.read(key, { start, end });
     this.usage.s3BytesRead += bytes.length;
     return bytes;
   }

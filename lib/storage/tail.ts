@@ -7,9 +7,9 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { decodeBatch, setBaseOffset, type StoredRecord } from '../core/codec/record-batch.ts';
 import { CorruptRecordError } from '../core/errors.ts';
+import type { ObjectReader } from './objects.ts';
 
 export interface TailItem {
   readonly offset: number;
@@ -33,17 +33,6 @@ export interface TailQuery {
   readonly atMost?: number;
 }
 
-/**
- * An object named by an item we just read is gone: the sealer moved a staged batch into a
- * segment, or retention or compaction replaced a segment, between our two reads.
- */
-export class ObjectGoneError extends Error {}
-
-/** Turns S3's NoSuchKey into ObjectGoneError. */
-export function objectGone(key: string | undefined, err: unknown): unknown {
-  return (err as Error).name === 'NoSuchKey' ? new ObjectGoneError(key, { cause: err }) : err;
-}
-
 export function partitionKey(topicId: string, partition: number): string {
   return `${topicId}#${partition}`;
 }
@@ -51,9 +40,8 @@ export function partitionKey(topicId: string, partition: number): string {
 export class TailStore {
   constructor(
     private readonly dynamodb: DynamoDBClient,
-    private readonly s3: S3Client,
+    private readonly objects: ObjectReader,
     readonly table: string,
-    private readonly bucket: string,
   ) {}
 
   async query(q: TailQuery): Promise<TailItem[]> {
@@ -75,17 +63,7 @@ export class TailStore {
 
   /** The batch's bytes with its real base offset, CRC-checked. */
   async batchOf(pk: string, item: TailItem): Promise<Buffer> {
-    let batch: Buffer;
-    if (item.bytes) {
-      batch = Buffer.from(item.bytes);
-    } else {
-      try {
-        const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: item.object }));
-        batch = Buffer.from(await object.Body!.transformToByteArray());
-      } catch (err) {
-        throw objectGone(item.object, err);
-      }
-    }
+    const batch = item.bytes ? Buffer.from(item.bytes) : await this.objects.read(item.object!);
     setBaseOffset(batch, item.offset);
     return batch;
   }
