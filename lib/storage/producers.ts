@@ -42,7 +42,8 @@ export interface PendingClaim {
   readonly at: number;
 }
 
-export interface SequencedBatch {
+/** A batch a head remembers as landed, for answering its retries. */
+export interface LandedBatch {
   readonly epoch: number;
   readonly seq: number;
   readonly count: number;
@@ -52,7 +53,7 @@ export interface SequencedBatch {
 export interface Head {
   readonly epoch: number;
   readonly nextSeq: number;
-  readonly batches: readonly SequencedBatch[];
+  readonly batches: readonly LandedBatch[];
   readonly pending?: PendingClaim;
 }
 
@@ -305,7 +306,7 @@ function claimToAttribute(c: PendingClaim): AttributeValue {
   };
 }
 
-function batchToAttribute(b: SequencedBatch): AttributeValue {
+function batchToAttribute(b: LandedBatch): AttributeValue {
   return { M: { epoch: { N: String(b.epoch) }, seq: { N: String(b.seq) }, count: { N: String(b.count) }, offset: { N: String(b.offset) } } };
 }
 
