@@ -38,6 +38,7 @@ export const observability = [
 export function traceStorage(storage: Storage): void {
   tracer.captureAWSv3Client(storage.clients.dynamodb);
   tracer.captureAWSv3Client(storage.clients.s3);
+  if (storage.clients.sourceS3) tracer.captureAWSv3Client(storage.clients.sourceS3);
 }
 
 // No topic dimension: each topic would add five custom metrics to the monthly bill, and

@@ -2,15 +2,22 @@
 import { DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../core/config.ts';
-import { ThrottledError } from '../core/errors.ts';
+import { ThrottledError, UnavailableError } from '../core/errors.ts';
 
 const readCommands = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand']);
 const writeCommands = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
 const throttleErrors = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'SlowDown']);
 
-/** Throttling that outlasted the SDK's own retries, as the typed, retriable 429. */
-function translateThrottle(service: string, error: unknown): unknown {
+/**
+ * Throttling that outlasted the SDK's own retries, as the typed, retriable 429; a write
+ * that lost a race with another region's write to the same item (multi-region strong
+ * consistency) as the retriable 503: nothing was written, and trying again can succeed.
+ */
+function translateRetriable(service: string, error: unknown): unknown {
   const name = (error as Error | undefined)?.name ?? '';
+  if (name === 'ReplicatedWriteConflictException') {
+    return new UnavailableError(`${service}: a write in another region touched the same item at once; retry`, { cause: error });
+  }
   if (!throttleErrors.has(name)) return error;
   return new ThrottledError(`${service} is throttling requests (${name}); retry later`, { cause: error });
 }
@@ -65,7 +72,7 @@ export function createClients(config: StorageConfig, meter: UsageMeter): AwsClie
       const metered = readCommands.has(command) || writeCommands.has(command);
       if (metered) (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity ??= 'TOTAL';
       const result = await next(args).catch((error: unknown) => {
-        throw translateThrottle('DynamoDB', error);
+        throw translateRetriable('DynamoDB', error);
       });
       if (!metered) return result;
       meter.addCapacity(command, (result.output as { ConsumedCapacity?: ConsumedCapacity }).ConsumedCapacity);
@@ -90,7 +97,7 @@ function s3Client(config: StorageConfig, region: string, meter: UsageMeter): S3C
     (next, context) => async (args) => {
       meter.addS3Request(context.commandName ?? '');
       return next(args).catch((error: unknown) => {
-        throw translateThrottle('S3', error);
+        throw translateRetriable('S3', error);
       });
     },
     { step: 'initialize', name: 'sluiceUsageMeter' },

@@ -30,14 +30,14 @@ function loseNextPutReplies(storage: Storage, count: number, errorName: string):
 }
 
 /** Throttles the next `count` calls of `command` before they reach DynamoDB. */
-function throttleNext(storage: Storage, command: string, count: number): () => number {
+function throttleNext(storage: Storage, command: string, count: number, name = 'ProvisionedThroughputExceededException'): () => number {
   let throttled = 0;
   storage.clients.dynamodb.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === command && throttled < count) {
         throttled++;
-        throw Object.assign(new Error('Rate exceeded (injected)'), {
-          name: 'ProvisionedThroughputExceededException',
+        throw Object.assign(new Error(`${name} (injected)`), {
+          name,
           $metadata: { httpStatusCode: 400 },
         });
       }
@@ -121,6 +121,20 @@ describe('partition log', () => {
     expect(res.status).toBe(429);
     expect(res.body.error.code).toBe('THROTTLED');
     expect(res.headers['retry-after']).toBe('1');
+    other.destroy();
+  });
+
+  it("a write that lost to another region's write (MRSC) is a retriable 503 that changed nothing", async () => {
+    const other = sameTables(storage.config);
+    throttleNext(other, 'PutItemCommand', 1, 'ReplicatedWriteConflictException');
+    const api = createApi({ storage: other, log: () => {} });
+    const name = `conflict-${Date.now()}`;
+    const res = await call(api, 'POST', '/v1/topics', { body: { name, partitions: 1 } });
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('UNAVAILABLE');
+    expect(res.headers['retry-after']).toBe('1');
+    expect((await call(api, 'GET', `/v1/topics/${name}`)).status).toBe(404);
+    expect((await call(api, 'POST', '/v1/topics', { body: { name, partitions: 1 } })).status).toBe(201);
     other.destroy();
   });
 
