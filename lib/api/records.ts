@@ -5,7 +5,6 @@ import { RecordTooLargeError } from '../core/errors.ts';
 import { partitionForKey } from '../core/partitioner.ts';
 import { maxProducerEpoch, maxSequence } from '../core/sequence.ts';
 import type { Storage } from '../storage/index.ts';
-
 import type { TopicMeta } from '../storage/topics.ts';
 import { jsonResponse } from './respond.ts';
 import type { RouteContext } from './router.ts';
@@ -84,9 +83,8 @@ export async function produce({ storage, request, params, config, keylessPartiti
   const groups = [...byPartition];
   let baseOffsets: number[];
   if (idempotent) {
-    const named = Object.keys(idempotent.sequences).map(Number);
-    const missing = groups.map(([p]) => p).filter((p) => idempotent.sequences[p] === undefined);
-    if (missing.length > 0 || named.length !== groups.length) {
+    const named = Object.keys(idempotent.sequences).length;
+    if (named !== groups.length || groups.some(([partition]) => idempotent.sequences[partition] === undefined)) {
       throw invalid('sequences', `must give a first sequence for exactly the partitions written (${groups.map(([p]) => p).join(', ')})`);
     }
     baseOffsets = await storage.idempotent.append(

@@ -14,7 +14,6 @@
  * moves under a holder the taker did not judge gone.
  */
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
@@ -24,6 +23,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { conditionHeld } from './conditional.ts';
 
 export interface MemberItem {
   readonly memberId: string;
@@ -209,8 +209,8 @@ export class GroupStore {
     values: Record<string, AttributeValue>,
     names?: Record<string, string>,
   ): Promise<boolean> {
-    try {
-      await this.dynamodb.send(
+    return conditionHeld(
+      this.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { group: { S: group }, sk: { S: sk } },
@@ -219,12 +219,8 @@ export class GroupStore {
           ExpressionAttributeValues: values,
           ...(names ? { ExpressionAttributeNames: names } : {}),
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+      ),
+    );
   }
 }
 

@@ -20,6 +20,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { conditionHeld } from './conditional.ts';
 
 export interface PartitionState {
   /** The first offset a fetch may ask for; retention moves it forward. */
@@ -132,8 +133,8 @@ export class PartitionStore {
     condition: string,
     values: Record<string, AttributeValue>,
   ): Promise<boolean> {
-    try {
-      await this.dynamodb.send(
+    return conditionHeld(
+      this.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: { S: pk } },
@@ -141,12 +142,8 @@ export class PartitionStore {
           ConditionExpression: condition,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+      ),
+    );
   }
 }
 

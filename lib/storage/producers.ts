@@ -20,6 +20,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { conditionHeld } from './conditional.ts';
 import { FencedError, OutOfOrderSequenceError } from '../core/errors.ts';
 import { maxProducerEpoch, nextSequence } from '../core/sequence.ts';
 
@@ -236,13 +237,7 @@ export class ProducerStore {
   }
 
   private async putIfAbsent(item: Record<string, AttributeValue>): Promise<boolean> {
-    try {
-      await this.dynamodb.send(new PutItemCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+    return conditionHeld(this.dynamodb.send(new PutItemCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
   }
 
   /** One conditional update of a head (or, with no pk, the producer item): false if the condition failed. */
@@ -253,8 +248,8 @@ export class ProducerStore {
     condition: string,
     values: Record<string, AttributeValue>,
   ): Promise<boolean> {
-    try {
-      await this.dynamodb.send(
+    return conditionHeld(
+      this.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(producerKey(producerId), pk ?? meta),
@@ -262,12 +257,8 @@ export class ProducerStore {
           ConditionExpression: condition,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+      ),
+    );
   }
 }
 

@@ -12,6 +12,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { conditionHeld } from './conditional.ts';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { decodeSegmentIndex, encodeSegmentIndex, type SegmentIndexEntry } from '../core/segment.ts';
 import type { UsageMeter } from './clients.ts';
@@ -105,20 +106,16 @@ export class SegmentStore {
 
   /** Swaps a segment's item for its compacted version, if it is still `previous`. */
   async replace(pk: string, previous: SegmentRecord, next: SegmentRecord): Promise<boolean> {
-    try {
-      await this.dynamodb.send(
+    return conditionHeld(
+      this.dynamodb.send(
         new PutItemCommand({
           TableName: this.table,
           Item: toItem(pk, next),
           ConditionExpression: previous.key === undefined ? 'attribute_not_exists(objectKey)' : 'objectKey = :key',
           ...(previous.key === undefined ? {} : { ExpressionAttributeValues: { ':key': { S: previous.key } } }),
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async delete(pk: string, baseOffset: number): Promise<void> {
