@@ -26,9 +26,14 @@ export class Sequencer {
 
   /** The producer's id and epoch, asked for once (and again after a reset). */
   producer(): Promise<ProducerIdentity> {
-    this.identity ??= this.client.initProducer(this.transactionalId === undefined ? {} : { transactionalId: this.transactionalId });
-    // A failed ask is not kept: the next send asks again.
-    this.identity.catch(() => (this.identity = undefined));
+    if (!this.identity) {
+      const asked = this.client.initProducer(this.transactionalId === undefined ? {} : { transactionalId: this.transactionalId });
+      // A failed ask is not kept: the next send asks again.
+      asked.catch(() => {
+        if (this.identity === asked) this.identity = undefined;
+      });
+      this.identity = asked;
+    }
     return this.identity;
   }
 

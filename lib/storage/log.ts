@@ -155,9 +155,7 @@ export class LogStore {
       payload.bytes = { B: batch };
     }
 
-    const cached = this.nextOffsets.get(pk);
-    let offset =
-      cached && Date.now() - cached.at < this.options.offsetCacheMs ? cached.offset : (await this.boundsOf(pk)).highWatermark;
+    let offset = await this.nextOffsetOf(pk);
     let conflictsInRow = 0;
     let lastError: unknown;
     this.nextOffsets.delete(pk);
@@ -227,8 +225,11 @@ export class LogStore {
    * An offset at or below where the partition's next append will land: this container's
    * cached next offset, or the log end read now (and cached for the append that follows).
    */
-  async nextOffsetAtMost(topicId: string, partition: number): Promise<number> {
-    const pk = partitionKey(topicId, partition);
+  nextOffsetAtMost(topicId: string, partition: number): Promise<number> {
+    return this.nextOffsetOf(partitionKey(topicId, partition));
+  }
+
+  private async nextOffsetOf(pk: string): Promise<number> {
     const cached = this.nextOffsets.get(pk);
     if (cached && Date.now() - cached.at < this.options.offsetCacheMs) return cached.offset;
     const { highWatermark } = await this.boundsOf(pk);

@@ -20,9 +20,9 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { conditionHeld } from './conditional.ts';
 import { FencedError, OutOfOrderSequenceError } from '../core/errors.ts';
 import { maxProducerEpoch, nextSequence } from '../core/sequence.ts';
+import { conditionHeld } from './conditional.ts';
 
 export interface ProducerIdentity {
   readonly producerId: number;
@@ -215,8 +215,9 @@ export class ProducerStore {
   private async replaceId(transactionalId: string, old: number): Promise<void> {
     await this.conditionalUpdate(old, undefined, 'SET retired = :t', 'attribute_exists(pk)', { ':t': { BOOL: true } });
     const fresh = await this.allocate(transactionalId);
-    await this.dynamodb
-      .send(
+    // If someone else moved it first, the next loop reads where it points now.
+    await conditionHeld(
+      this.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(`txn#${transactionalId}`, meta),
@@ -224,11 +225,8 @@ export class ProducerStore {
           ConditionExpression: 'producerId = :old',
           ExpressionAttributeValues: { ':new': { N: String(fresh) }, ':old': { N: String(old) } },
         }),
-      )
-      .catch((err: unknown) => {
-        // Someone else moved it first; the next loop reads where it points now.
-        if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      });
+      ),
+    );
   }
 
   private async get(pk: string, sk: string): Promise<Record<string, AttributeValue> | undefined> {

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { decodeBatch } from '../../lib/core/codec/record-batch.ts';
 import { runJobs } from '../../lib/jobs/run.ts';
 import type { Storage, StorageOptions } from '../../lib/storage/index.ts';
 import { partitionKey } from '../../lib/storage/tail.ts';
@@ -156,7 +157,6 @@ describe('idempotent producer', () => {
       await produce(topic, producer, { 0: 2 }, records(3, 'b', 0));
       const meta = await stack.storage.topics.get(topic);
       const items = await stack.storage.tail.query({ pk: partitionKey(meta.topicId, 0), forward: true, limit: 10 });
-      const { decodeBatch } = await import('../../lib/core/codec/record-batch.ts');
       const headers = await Promise.all(items.map(async (item) => decodeBatch(await stack.storage.tail.batchOf(partitionKey(meta.topicId, 0), item)).header));
       expect(headers.map((h) => [h.producerId, h.producerEpoch, h.baseSequence])).toEqual([
         [BigInt(producer.producerId), 0, 0],
