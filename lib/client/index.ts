@@ -3,17 +3,17 @@
  * and `admin()`, shaped like kafkajs. `SluiceClient` underneath has one method per route.
  */
 export { Sluice, type SluiceConfig } from './sluice.ts';
-export {
-  Producer,
-  type Message,
-  type MessageHeaders,
-  type ProducerBatch,
-  type ProducerEvents,
-  type ProducerOptions,
-  type ProducerRecord,
-  type RecordMetadata,
-  type TopicMessages,
-} from './producer.ts';
+export { Producer } from './producer.ts';
+export type {
+  Message,
+  MessageHeaders,
+  ProducerBatch,
+  ProducerEvents,
+  ProducerOptions,
+  ProducerRecord,
+  RecordMetadata,
+  TopicMessages,
+} from './producer-types.ts';
 export { Consumer, HandlerRetriesExceededError } from './consumer.ts';
 export type {
   BatchProcessPayload,

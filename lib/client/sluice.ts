@@ -6,7 +6,8 @@ import { SluiceClient } from './client.ts';
 import { Admin } from './admin.ts';
 import { Consumer, type ConsumerOptions } from './consumer.ts';
 import { nonNegativeNumber, refuseUnknownKeys, retryPolicy, type RetryOptions } from './instrumentation.ts';
-import { Producer, type ProducerOptions } from './producer.ts';
+import { Producer } from './producer.ts';
+import type { ProducerOptions } from './producer-types.ts';
 import type { RetryPolicy } from './retry.ts';
 import type { SigningOptions } from './signing.ts';
 

@@ -1,7 +1,9 @@
 /** The producer's batching (linger, batch size, bytes, one request in flight), wire format and retries, on a fake clock. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SluiceClient } from '../../lib/client/client.ts';
-import { Batcher, Producer, recordMetadata, toWireRecords } from '../../lib/client/producer.ts';
+import { Batcher } from '../../lib/client/batcher.ts';
+import { recordMetadata, toWireRecords } from '../../lib/client/messages.ts';
+import { Producer } from '../../lib/client/producer.ts';
 import type { ProduceRecord, ProduceRequest, ProduceResponse } from '../../lib/client/types.ts';
 import { ConnectionError, RemoteError } from '../../lib/core/errors.ts';
 import { partitionForKey } from '../../lib/core/partitioner.ts';
