@@ -1,13 +1,40 @@
 /** Conditional writes, whose failed condition is an answer rather than an error. */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-/** Whether a conditional write was made: false when its condition failed; any other error is thrown. */
-export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
+/** The write's output, or undefined when its condition failed; any other error is thrown. */
+export async function unlessConditionFailed<T extends object>(write: Promise<T>): Promise<T | undefined> {
   try {
-    await write;
-    return true;
+    return await write;
   } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return false;
+    if (err instanceof ConditionalCheckFailedException) return undefined;
     throw err;
   }
+}
+
+/** Whether a conditional write was made: false when its condition failed; any other error is thrown. */
+export async function conditionHeld(write: Promise<object>): Promise<boolean> {
+  return (await unlessConditionFailed(write)) !== undefined;
+}
+
+export interface ConditionalUpdate {
+  readonly table: string;
+  readonly key: Record<string, AttributeValue>;
+  readonly update: string;
+  readonly condition: string;
+  readonly values: Record<string, AttributeValue>;
+}
+
+/** One UpdateItem under a condition: false when the condition failed. */
+export function updateIf(dynamodb: DynamoDBClient, u: ConditionalUpdate): Promise<boolean> {
+  return conditionHeld(
+    dynamodb.send(
+      new UpdateItemCommand({
+        TableName: u.table,
+        Key: u.key,
+        UpdateExpression: u.update,
+        ConditionExpression: u.condition,
+        ExpressionAttributeValues: u.values,
+      }),
+    ),
+  );
 }

@@ -13,14 +13,13 @@
  * not data: the conditions above still hold.
  */
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { conditionHeld } from './conditional.ts';
+import { unlessConditionFailed, updateIf } from './conditional.ts';
 
 export interface PartitionState {
   /** The first offset a fetch may ask for; retention moves it forward. */
@@ -74,8 +73,8 @@ export class PartitionStore {
   /** Takes (or renews) the partition's job lease for `ttlMs`; null while another holds it. */
   async acquireLease(pk: string, owner: string, ttlMs: number): Promise<Lease | null> {
     const now = this.now();
-    try {
-      const { Attributes } = await this.dynamodb.send(
+    const taken = await unlessConditionFailed(
+      this.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: { S: pk } },
@@ -89,12 +88,9 @@ export class PartitionStore {
           },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return { owner, epoch: Number(Attributes!.leaseEpoch!.N) };
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return null;
-      throw err;
-    }
+      ),
+    );
+    return taken ? { owner, epoch: Number(taken.Attributes!.leaseEpoch!.N) } : null;
   }
 
   /** Gives the lease up early so the next run need not wait for it to expire. */
@@ -127,23 +123,8 @@ export class PartitionStore {
     );
   }
 
-  private async conditional(
-    pk: string,
-    update: string,
-    condition: string,
-    values: Record<string, AttributeValue>,
-  ): Promise<boolean> {
-    return conditionHeld(
-      this.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { pk: { S: pk } },
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
+  private conditional(pk: string, update: string, condition: string, values: Record<string, AttributeValue>): Promise<boolean> {
+    return updateIf(this.dynamodb, { table: this.table, key: { pk: { S: pk } }, update, condition, values });
   }
 }
 

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { FencedError, OutOfOrderSequenceError } from '../core/errors.ts';
 import { maxProducerEpoch, nextSequence } from '../core/sequence.ts';
-import { conditionHeld } from './conditional.ts';
+import { conditionHeld, unlessConditionFailed, updateIf } from './conditional.ts';
 
 export interface ProducerIdentity {
   readonly producerId: number;
@@ -189,8 +189,8 @@ export class ProducerStore {
 
   /** The next epoch, or undefined when the id is out of epochs or retired. */
   private async bumpEpoch(producerId: number): Promise<number | undefined> {
-    try {
-      const { Attributes } = await this.dynamodb.send(
+    const bumped = await unlessConditionFailed(
+      this.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(producerKey(producerId), meta),
@@ -199,12 +199,9 @@ export class ProducerStore {
           ExpressionAttributeValues: { ':one': { N: '1' }, ':max': { N: String(maxProducerEpoch) } },
           ReturnValues: 'UPDATED_NEW',
         }),
-      );
-      return Number(Attributes!.epoch!.N);
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return undefined;
-      throw err;
-    }
+      ),
+    );
+    return bumped ? Number(bumped.Attributes!.epoch!.N) : undefined;
   }
 
   /**
@@ -216,17 +213,13 @@ export class ProducerStore {
     await this.conditionalUpdate(old, undefined, 'SET retired = :t', 'attribute_exists(pk)', { ':t': { BOOL: true } });
     const fresh = await this.allocate(transactionalId);
     // If someone else moved it first, the next loop reads where it points now.
-    await conditionHeld(
-      this.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: key(`txn#${transactionalId}`, meta),
-          UpdateExpression: 'SET producerId = :new',
-          ConditionExpression: 'producerId = :old',
-          ExpressionAttributeValues: { ':new': { N: String(fresh) }, ':old': { N: String(old) } },
-        }),
-      ),
-    );
+    await updateIf(this.dynamodb, {
+      table: this.table,
+      key: key(`txn#${transactionalId}`, meta),
+      update: 'SET producerId = :new',
+      condition: 'producerId = :old',
+      values: { ':new': { N: String(fresh) }, ':old': { N: String(old) } },
+    });
   }
 
   private async get(pk: string, sk: string): Promise<Record<string, AttributeValue> | undefined> {
@@ -246,17 +239,7 @@ export class ProducerStore {
     condition: string,
     values: Record<string, AttributeValue>,
   ): Promise<boolean> {
-    return conditionHeld(
-      this.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: key(producerKey(producerId), pk ?? meta),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
+    return updateIf(this.dynamodb, { table: this.table, key: key(producerKey(producerId), pk ?? meta), update, condition, values });
   }
 }
 
