@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ConditionalCheckFailedException, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { backoffDelay, sleep, type BackoffDelays } from '../core/backoff.ts';
 import { encodeBatch, setBaseOffset, type BatchHeader, type RecordInput, type StoredRecord } from '../core/codec/record-batch.ts';
 import { OffsetOutOfRangeError, ThrottledError, UnavailableError } from '../core/errors.ts';
 import { byteRangeFor, byteRangeForTimestamp, completeBatches } from '../core/segment.ts';
@@ -196,7 +197,7 @@ export class LogStore {
             offset = Number(winner.offset!.N) + Number(winner.count!.N);
           } else {
             // Other writers are busy here: wait first, so the end we read is still fresh.
-            await backoff(conflictsInRow);
+            await sleep(backoffDelay(conflictsInRow, appendBackoff));
             offset = (await this.boundsOf(pk)).highWatermark;
           }
           continue;
@@ -204,7 +205,7 @@ export class LogStore {
         if (definiteErrors.has((err as Error).name)) throw err;
         // Anything else may have landed: retry at the same offset to learn which.
         conflictsInRow = 0;
-        await backoff(attempt);
+        await sleep(backoffDelay(attempt, appendBackoff));
       }
     }
     if (lastError instanceof ThrottledError) throw lastError;
@@ -567,8 +568,5 @@ function recordsFrom(items: readonly TailItem[], offset: number): number {
   return items.reduce((n, item) => n + item.offset + item.count - Math.max(item.offset, offset), 0);
 }
 
-/** Exponential backoff with full jitter, capped at one second. */
-function backoff(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(1000, 20 * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** Between append tries: short, since a conflict means another writer just moved the end. */
+const appendBackoff: BackoffDelays = { minDelayMs: 20, maxDelayMs: 1000 };

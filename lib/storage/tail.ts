@@ -8,7 +8,8 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { decodeBatch, setBaseOffset, type StoredRecord } from '../core/codec/record-batch.ts';
-import { CorruptRecordError } from '../core/errors.ts';
+import { backoffDelay, sleep } from '../core/backoff.ts';
+import { CorruptRecordError, ThrottledError } from '../core/errors.ts';
 import type { ObjectReader } from './objects.ts';
 
 export interface TailItem {
@@ -36,6 +37,9 @@ export interface TailQuery {
 export function partitionKey(topicId: string, partition: number): string {
   return `${topicId}#${partition}`;
 }
+
+/** Tries of a batch delete's unprocessed items before giving up for this run. */
+const maxUnprocessedRetries = 8;
 
 export class TailStore {
   constructor(
@@ -76,14 +80,19 @@ export class TailStore {
     return records;
   }
 
-  /** Deletes items by base offset, 25 to a call, retrying what DynamoDB leaves unprocessed. */
+  /**
+   * Deletes items by base offset, 25 to a call, retrying what DynamoDB leaves unprocessed
+   * a bounded number of times; past that it throws ThrottledError, and the caller's next
+   * run deletes what is left (deleting is safe to repeat).
+   */
   async deleteItems(pk: string, offsets: readonly number[]): Promise<void> {
     for (let i = 0; i < offsets.length; i += 25) {
       let requests: WriteRequest[] = offsets
         .slice(i, i + 25)
         .map((offset) => ({ DeleteRequest: { Key: { pk: { S: pk }, offset: { N: String(offset) } } } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+        if (attempt > maxUnprocessedRetries) throw new ThrottledError(`${requests.length} tail items of ${pk} left undeleted: DynamoDB is throttling`);
+        if (attempt > 0) await sleep(backoffDelay(attempt, { minDelayMs: 50, maxDelayMs: 1000 }));
         const result = await this.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } }));
         requests = result.UnprocessedItems?.[this.table] ?? [];
       }
