@@ -22,6 +22,7 @@ export interface ConditionalUpdate {
   readonly update: string;
   readonly condition: string;
   readonly values: Record<string, AttributeValue>;
+  readonly names?: Record<string, string>;
 }
 
 /** One UpdateItem under a condition: false when the condition failed. */
@@ -34,6 +35,7 @@ export function updateIf(dynamodb: DynamoDBClient, u: ConditionalUpdate): Promis
         UpdateExpression: u.update,
         ConditionExpression: u.condition,
         ExpressionAttributeValues: u.values,
+        ...(u.names ? { ExpressionAttributeNames: u.names } : {}),
       }),
     ),
   );

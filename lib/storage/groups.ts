@@ -17,13 +17,12 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
-  ScanCommand,
-  UpdateItemCommand,
+  paginateQuery,
+  paginateScan,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { conditionHeld } from './conditional.ts';
+import { updateIf } from './conditional.ts';
 
 export interface MemberItem {
   readonly memberId: string;
@@ -85,40 +84,35 @@ export class GroupStore {
   async read(group: string): Promise<GroupItems> {
     const members: MemberItem[] = [];
     const leases: LeaseItem[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.dynamodb.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: '#g = :g',
-          ExpressionAttributeNames: { '#g': 'group' },
-          ExpressionAttributeValues: { ':g': { S: group } },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
+    const pages = paginateQuery(
+      { client: this.dynamodb },
+      {
+        TableName: this.table,
+        KeyConditionExpression: '#g = :g',
+        ExpressionAttributeNames: { '#g': 'group' },
+        ExpressionAttributeValues: { ':g': { S: group } },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         if (item.sk!.S!.startsWith('member#')) members.push(memberFromItem(item));
         else leases.push(leaseFromItem(item));
       }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
     return { members, leases };
   }
 
   /** Every group with its member items (live or not), for listing. */
   async listGroups(): Promise<Map<string, MemberItem[]>> {
     const groups = new Map<string, MemberItem[]>();
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.dynamodb.send(new ScanCommand({ TableName: this.table, ConsistentRead: true, ExclusiveStartKey: start }));
+    for await (const page of paginateScan({ client: this.dynamodb }, { TableName: this.table, ConsistentRead: true })) {
       for (const item of page.Items ?? []) {
         const members = groups.get(item.group!.S!) ?? [];
         if (item.sk!.S!.startsWith('member#')) members.push(memberFromItem(item));
         groups.set(item.group!.S!, members);
       }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
     return groups;
   }
 
@@ -209,18 +203,7 @@ export class GroupStore {
     values: Record<string, AttributeValue>,
     names?: Record<string, string>,
   ): Promise<boolean> {
-    return conditionHeld(
-      this.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { group: { S: group }, sk: { S: sk } },
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeValues: values,
-          ...(names ? { ExpressionAttributeNames: names } : {}),
-        }),
-      ),
-    );
+    return updateIf(this.dynamodb, { table: this.table, key: { group: { S: group }, sk: { S: sk } }, update, condition, values, ...(names ? { names } : {}) });
   }
 }
 

@@ -7,13 +7,14 @@
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
+  paginateQuery,
   PutItemCommand,
   QueryCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { conditionHeld } from './conditional.ts';
-import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { decodeSegmentIndex, encodeSegmentIndex, type SegmentIndexEntry } from '../core/segment.ts';
 import type { UsageMeter } from './clients.ts';
 import { bucketLayout } from './tables.ts';
@@ -74,12 +75,9 @@ export class SegmentStore {
   /** Objects under a prefix with their last-modified times (for garbage collection). */
   async listObjects(prefix: string): Promise<Array<{ key: string; modifiedAt: number }>> {
     const objects: Array<{ key: string; modifiedAt: number }> = [];
-    let token: string | undefined;
-    do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: prefix })) {
       for (const o of page.Contents ?? []) objects.push({ key: o.Key!, modifiedAt: o.LastModified?.getTime() ?? 0 });
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return objects;
   }
 
@@ -144,20 +142,11 @@ export class SegmentStore {
   /** Every segment of the partition, oldest first. */
   async list(pk: string): Promise<SegmentRecord[]> {
     const segments: SegmentRecord[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.dynamodb.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: pk } },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      segments.push(...(page.Items ?? []).map(fromItem));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const pages = paginateQuery(
+      { client: this.dynamodb },
+      { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } }, ConsistentRead: true },
+    );
+    for await (const page of pages) segments.push(...(page.Items ?? []).map(fromItem));
     return segments;
   }
 }
