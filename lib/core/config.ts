@@ -58,8 +58,27 @@ export const defaultTableNames = tableNamesWithPrefix('sluice-');
 export const defaultBucketName = 'sluice-data';
 
 /** The env variables a Lambda function reads, all named here so a typo is refused. */
-const tableEnvKey = (role: TableRole) => `SLUICE_${role.toUpperCase()}_TABLE`;
-const envKeys = [...tableRoles.map(tableEnvKey), 'SLUICE_BUCKET', 'SLUICE_INLINE_BATCH_BYTES', 'SLUICE_SOURCE_BUCKET', 'SLUICE_SOURCE_REGION'];
+const envNames = {
+  table: (role: TableRole) => `SLUICE_${role.toUpperCase()}_TABLE`,
+  bucket: 'SLUICE_BUCKET',
+  inlineBatchBytes: 'SLUICE_INLINE_BATCH_BYTES',
+  sourceBucket: 'SLUICE_SOURCE_BUCKET',
+  sourceRegion: 'SLUICE_SOURCE_REGION',
+} as const;
+const envKeys = [...tableRoles.map(envNames.table), envNames.bucket, envNames.inlineBatchBytes, envNames.sourceBucket, envNames.sourceRegion];
+
+/** The environment that storageConfigFromEnv reads back: what the CDK stack gives each function. */
+export function storageEnv(settings: {
+  readonly tables: Readonly<Record<TableRole, string>>;
+  readonly bucket: string;
+  readonly sourceBucket?: { readonly name: string; readonly region: string };
+}): Record<string, string> {
+  return {
+    ...Object.fromEntries(tableRoles.map((role) => [envNames.table(role), settings.tables[role]])),
+    [envNames.bucket]: settings.bucket,
+    ...(settings.sourceBucket ? { [envNames.sourceBucket]: settings.sourceBucket.name, [envNames.sourceRegion]: settings.sourceBucket.region } : {}),
+  };
+}
 
 /** Reads the storage configuration of a Lambda function from its environment. */
 export function storageConfigFromEnv(env: Readonly<Record<string, string | undefined>>): StorageConfig {
@@ -69,20 +88,19 @@ export function storageConfigFromEnv(env: Readonly<Record<string, string | undef
   if (unknown.length > 0) throw new ConfigError(`unknown configuration variable(s): ${unknown.join(', ')}`);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new ConfigError('AWS_REGION is not set');
-  if ((env.SLUICE_SOURCE_BUCKET === undefined) !== (env.SLUICE_SOURCE_REGION === undefined)) {
-    throw new ConfigError('SLUICE_SOURCE_BUCKET and SLUICE_SOURCE_REGION go together');
+  const sourceBucket = env[envNames.sourceBucket];
+  const sourceRegion = env[envNames.sourceRegion];
+  if ((sourceBucket === undefined) !== (sourceRegion === undefined)) {
+    throw new ConfigError(`${envNames.sourceBucket} and ${envNames.sourceRegion} go together`);
   }
+  const inlineBatchBytes = env[envNames.inlineBatchBytes];
   return {
     region,
     tables: Object.fromEntries(
-      tableRoles.map((role) => [role, env[tableEnvKey(role)] ?? defaultTableNames[role]]),
+      tableRoles.map((role) => [role, env[envNames.table(role)] ?? defaultTableNames[role]]),
     ) as Record<TableRole, string>,
-    bucket: env.SLUICE_BUCKET ?? defaultBucketName,
-    ...(env.SLUICE_INLINE_BATCH_BYTES !== undefined
-      ? { inlineBatchBytes: parseInlineBatchBytes(env.SLUICE_INLINE_BATCH_BYTES, 'SLUICE_INLINE_BATCH_BYTES') }
-      : {}),
-    ...(env.SLUICE_SOURCE_BUCKET !== undefined && env.SLUICE_SOURCE_REGION !== undefined
-      ? { sourceBucket: { name: env.SLUICE_SOURCE_BUCKET, region: env.SLUICE_SOURCE_REGION } }
-      : {}),
+    bucket: env[envNames.bucket] ?? defaultBucketName,
+    ...(inlineBatchBytes !== undefined ? { inlineBatchBytes: parseInlineBatchBytes(inlineBatchBytes, envNames.inlineBatchBytes) } : {}),
+    ...(sourceBucket !== undefined && sourceRegion !== undefined ? { sourceBucket: { name: sourceBucket, region: sourceRegion } } : {}),
   };
 }

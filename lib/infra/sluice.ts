@@ -12,7 +12,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { tableRoles, type TableRole } from '../core/config.ts';
+import { storageEnv } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { metricsNamespace } from '../core/metrics.ts';
 import { SluiceApi } from './api.ts';
@@ -130,11 +130,12 @@ export class Sluice extends Construct {
    */
   private environment(name: string): Record<string, string> {
     const { tableNames, bucketName, sourceBucket, sourceRegion } = this.storage;
-    const tableKey = (role: TableRole) => `SLUICE_${role.toUpperCase()}_TABLE`;
     return {
-      ...Object.fromEntries(tableRoles.map((role) => [tableKey(role), tableNames[role]])),
-      SLUICE_BUCKET: bucketName,
-      ...(sourceBucket && sourceRegion ? { SLUICE_SOURCE_BUCKET: sourceBucket.bucketName, SLUICE_SOURCE_REGION: sourceRegion } : {}),
+      ...storageEnv({
+        tables: tableNames,
+        bucket: bucketName,
+        ...(sourceBucket && sourceRegion ? { sourceBucket: { name: sourceBucket.bucketName, region: sourceRegion } } : {}),
+      }),
       POWERTOOLS_SERVICE_NAME: name,
       POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { storageConfigFromEnv } from '../../lib/core/config.ts';
+import { storageConfigFromEnv, storageEnv, tableNamesWithPrefix } from '../../lib/core/config.ts';
 
 describe('storage configuration from a Lambda environment', () => {
   it('names every table and the bucket, with defaults', () => {
@@ -8,6 +8,12 @@ describe('storage configuration from a Lambda environment', () => {
       tables: { topics: 'sluice-topics', log: 'my-log', partitions: 'sluice-partitions', segments: 'sluice-segments', groups: 'sluice-groups', producers: 'sluice-producers' },
       bucket: 'my-bucket',
     });
+  });
+
+  it('reads back what storageEnv writes for the CDK stack, source bucket included', () => {
+    const settings = { tables: tableNamesWithPrefix('prod-'), bucket: 'prod-data', sourceBucket: { name: 'home-data', region: 'eu-west-1' } };
+    const env = { ...storageEnv(settings), AWS_REGION: 'eu-central-1' };
+    expect(storageConfigFromEnv(env)).toEqual({ region: 'eu-central-1', ...settings });
   });
 
   it('takes the inline-batch threshold, within what an item can hold', () => {
