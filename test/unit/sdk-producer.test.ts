@@ -162,13 +162,21 @@ describe('Batcher', () => {
   });
 
   it('flush() sends without lingering and waits for every send to settle', async () => {
-    const { calls, transmit } = fakeTransmit(true);
+    const { calls, transmit } = fakeTransmit();
     const batcher = new Batcher({ linger: 60_000, batchSize: 100, maxBatchBytes: 1 << 20 }, transmit);
     const a = batcher.add('t', records('a'), 'utf8');
     const b = batcher.add('u', records('b'), 'utf8');
-    await batcher.flush();
-    expect(calls).toHaveLength(2);
-    await expect(Promise.all([a, b])).resolves.toHaveLength(2);
+    let flushed = false;
+    const flushing = batcher.flush().then(() => (flushed = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.values)).toEqual([['a'], ['b']]); // no linger
+    calls[0]!.answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(flushed).toBe(false); // 'u' is still out
+    calls[1]!.fail(new RemoteError('INVALID_REQUEST', 400, 'bad'));
+    await flushing; // settled: answered or failed, each send has its outcome
+    await expect(a).resolves.toHaveLength(1);
+    await expect(b).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
     await batcher.flush(); // nothing waiting: resolves at once
   });
 
