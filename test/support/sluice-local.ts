@@ -1,0 +1,85 @@
+/**
+ * `sluice local` as a user starts it, in a child process on a free port with a data folder
+ * of its own, for tests that drive it from outside (shell commands, curl, other projects).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface SluiceLocal {
+  readonly port: number;
+  /** e.g. `http://127.0.0.1:41234` */
+  readonly url: string;
+  /** What the runner printed so far, for failure messages. */
+  output(): string;
+  /** SIGTERM (it stops its emulators), SIGKILL after 30 s; then removes the data folder. */
+  stop(): Promise<void>;
+}
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** This environment without AWS endpoint overrides, so the runner starts its own emulators. */
+export function withoutAwsEndpoints(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const key of Object.keys(copy)) if (key.startsWith('AWS_ENDPOINT_URL')) delete copy[key];
+  return copy;
+}
+
+/** Starts `node bin/sluice.js local` and resolves once GET /v1/topics answers 200. */
+export async function startSluiceLocal(options: { timeoutMs?: number; args?: readonly string[] } = {}): Promise<SluiceLocal> {
+  const timeoutMs = options.timeoutMs ?? 90_000;
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-local-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const args = ['local', '--port', String(port), '--data-dir', dataDir, ...(options.args ?? ['--jobs-interval-ms', '0'])];
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sluice.js'), ...args], {
+    cwd: repoRoot,
+    env: withoutAwsEndpoints(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let running = true;
+  void exited.then(() => (running = false));
+
+  const stop = async (): Promise<void> => {
+    if (running) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!running) {
+      await stop();
+      throw new Error(`sluice local exited early; its output:\n${output}`);
+    }
+    const answer = await fetch(`${url}/v1/topics`).catch(() => undefined);
+    if (answer?.status === 200) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`sluice local did not answer within ${timeoutMs} ms; its output:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { port, url, output: () => output, stop };
+}
