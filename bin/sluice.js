@@ -12,9 +12,11 @@ const args = process.argv.slice(2);
 
 async function run() {
   if (args[0] === 'local') {
-    // The local runner owns its signals (it stops its emulators on SIGINT/SIGTERM).
+    // The local runner owns its signals (it stops its emulators on SIGINT/SIGTERM). Run
+    // from an npm script (`npm start`), it also stops when npm goes: a process manager
+    // watches npm, and must not lose track of us when it SIGKILLs it.
     const { main } = await import('../lib/local/main.ts');
-    return main(args.slice(1));
+    return main(args.slice(1), { stopWithParent: process.env.npm_lifecycle_event !== undefined });
   }
   // First Ctrl-C: stop gracefully (a consumer prints its total, a producer sends what it
   // has read). A second one: leave now.

@@ -10,6 +10,14 @@
  *                              signal so the default exit still happens; if someone
  *                              else listens (the local runner, vitest), they own the
  *                              shutdown and we wait for their exit.
+ *   SIGKILL, OOM kill, ...  -> no hook runs; the watchdog below kills the JVM.
+ *
+ * The watchdog is a tiny `sh` per JVM whose stdin is a pipe from this process: it blocks
+ * reading it, and the kernel closes our end when we die, however we die; `read` then
+ * returns and the shell SIGKILLs the JVM. It costs a sleeping shell (about 1 MB), needs
+ * nothing but /bin/sh, and works the same on Linux and macOS (prctl's parent-death
+ * signal is Linux-only and out of Node's reach). When the JVM ends first we kill the
+ * watchdog, so it can never fire at a reused PID.
  *
  * The child runs in its own process group so a terminal's Ctrl-C reaches only Node,
  * which stops the HTTP server before the database goes away.
@@ -18,7 +26,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer as createNetServer } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SluiceError } from '../core/errors.ts';
@@ -127,6 +135,9 @@ async function launchDynamoDbLocal(jar: string, port: number, options: DynamoDbL
     detached: process.platform !== 'win32',
     windowsHide: true,
   });
+  // At once, in the same tick as the spawn: there is no moment with an unwatched JVM
+  // that our death could leave behind.
+  const watchdog = child.pid === undefined ? undefined : startWatchdog(child.pid);
   const output = new TailBuffer(4_096);
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
@@ -140,6 +151,7 @@ async function launchDynamoDbLocal(jar: string, port: number, options: DynamoDbL
   const exited = new Promise<void>((resolveExit) => {
     child.once('exit', () => {
       children.delete(child);
+      stopWatchdog(watchdog);
       resolveExit();
     });
     // Failing to spawn emits 'error' and no 'exit'.
@@ -181,6 +193,38 @@ async function launchDynamoDbLocal(jar: string, port: number, options: DynamoDbL
     });
   }
   return { endpoint, pid: child.pid ?? -1, exited, stop };
+}
+
+/** `$0` of the watchdog shell, so `ps` shows what it is: `... sluice-watchdog <java pid>`. */
+export const watchdogName = 'sluice-watchdog';
+
+/** Starts the shell that SIGKILLs `pid` once our end of its stdin closes (see the top of this file). */
+function startWatchdog(pid: number): ChildProcess | undefined {
+  if (process.platform === 'win32') return undefined;
+  const watchdog = spawn('/bin/sh', ['-c', 'read -r _; kill -9 "$1" 2>/dev/null', watchdogName, String(pid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    // Its own session: a terminal's Ctrl-C or hangup must not take it before the JVM.
+    detached: true,
+  });
+  // Without a shell there is no watchdog; the hooks still cover every death but SIGKILL.
+  watchdog.once('error', () => watchdogs.delete(watchdog));
+  watchdog.once('exit', () => watchdogs.delete(watchdog));
+  watchdogs.add(watchdog);
+  // It must never keep this process alive, nor be written to.
+  watchdog.unref();
+  (watchdog.stdin as Socket | null)?.unref();
+  return watchdog;
+}
+
+/** The JVM is gone: end its watchdog without letting it fire. */
+function stopWatchdog(watchdog: ChildProcess | undefined): void {
+  if (!watchdog || watchdog.exitCode !== null || watchdog.signalCode !== null) return;
+  try {
+    watchdog.kill('SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  watchdogs.delete(watchdog);
 }
 
 /** Polls ListTables until any HTTP answer comes back, the process dies or time runs out. */
@@ -289,10 +333,12 @@ export function freePort(): Promise<number> {
 // --- children that must not outlive us -------------------------------------------------
 
 const children = new Set<ChildProcess>();
+const watchdogs = new Set<ChildProcess>();
 let hooksInstalled = false;
 
 function killChildren(): void {
-  for (const child of children) {
+  // The JVMs first, then their watchdogs, which then have nothing left to do.
+  for (const child of [...children, ...watchdogs]) {
     try {
       child.kill('SIGKILL');
     } catch {
@@ -300,6 +346,7 @@ function killChildren(): void {
     }
   }
   children.clear();
+  watchdogs.clear();
 }
 
 function installExitHooks(): void {

@@ -6,10 +6,14 @@
  * The usual AWS endpoint variables point it elsewhere: with AWS_ENDPOINT_URL_DYNAMODB
  * (or AWS_ENDPOINT_URL) set, no DynamoDB Local is started and that endpoint is used with
  * the SDK's default credentials; the same for S3 with AWS_ENDPOINT_URL_S3.
+ *
+ * Nothing may be left running after it, however it ends: SIGINT/SIGTERM stop everything
+ * in order; its emulators die with it even on SIGKILL (see emulators.ts); the data folder
+ * is locked (lock.ts) so a second runner cannot start a second JVM on the same files.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultApiConfig, defaultBucketName, defaultTableNames, parseInlineBatchBytes, type StorageConfig } from '../core/config.ts';
 import { createApi } from '../api/index.ts';
@@ -17,15 +21,17 @@ import { summarizeJobs } from '../core/job-report.ts';
 import { runJobs } from '../jobs/run.ts';
 import { createStorage, type Storage } from '../storage/index.ts';
 import { startDynamoDbLocal, startS3Emulator, type DynamoDbLocal, type Emulator } from './emulators.ts';
+import { isAlive, lockDataDir, type DataDirLock } from './lock.ts';
 import { serve, type RunningServer } from './server.ts';
 
 const usage = `Usage: sluice local [options]
 
 Runs Sluice on this machine: DynamoDB Local (needs Java 17+), an S3 emulator and the
-HTTP API. Data stays in the data folder between runs. Ctrl-C stops it.
+HTTP API. Data stays in the data folder between runs. Ctrl-C or SIGTERM stops it.
+One sluice local per data folder: it holds <data-dir>/sluice.lock while it runs.
 
 Options:
-  --port <n>            API port (default 8790)
+  --port <n>            API port (default 8790; 0: a free one, shown when ready)
   --host <address>      API address (default 127.0.0.1)
   --data-dir <path>     data folder (default .sluice)
   --dynamodb-port <n>   DynamoDB Local port (default: a free one)
@@ -56,8 +62,26 @@ interface LocalOptions {
   readonly inlineBatchBytes?: number;
 }
 
+/**
+ * A signal this soon after the first is the same one delivered twice, not a second
+ * Ctrl-C: a terminal signals the whole process group, and npm forwards its copy to us.
+ */
+const sameSignalMs = 500;
+/** How often to check that the process that started us is still there. */
+const parentCheckMs = 500;
+
+export interface MainOptions {
+  /**
+   * Stop (as on SIGTERM) when the parent process goes away. The bin sets it when run
+   * from an npm script: a process manager watches npm, and npm killed with SIGKILL
+   * must not leave us running unseen.
+   * @default false
+   */
+  readonly stopWithParent?: boolean;
+}
+
 /** Runs `sluice local` with the arguments after `local`; resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], mainOptions: MainOptions = {}): Promise<number> {
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   const fail = (line: string): void => void process.stderr.write(`sluice local: ${line}\n`);
 
@@ -77,23 +101,37 @@ export async function main(argv: string[]): Promise<number> {
   const env = process.env;
 
   // First Ctrl-C or SIGTERM: stop in order. A second Ctrl-C: leave now (the emulators'
-  // exit hook still kills DynamoDB Local).
+  // exit hook still kills DynamoDB Local, and the lock goes with an exit hook too).
   let stopRequested = false;
+  let stopRequestedAt = 0;
   const aborter = new AbortController();
   let requestStop = (): void => {};
   const stopSignal = new Promise<void>((resolveStop) => (requestStop = resolveStop));
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopRequested) {
-      fail('stopping now');
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    }
+  const beginStop = (message: string): void => {
     stopRequested = true;
-    out('\nstopping… (Ctrl-C again to force)');
+    stopRequestedAt = performance.now();
+    out(message);
     aborter.abort();
     requestStop();
   };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopRequested) {
+      if (performance.now() - stopRequestedAt < sameSignalMs) return;
+      fail('stopping now');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    beginStop('\nstopping… (Ctrl-C again to force)');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const parentPid = process.ppid;
+  const parentWatch = mainOptions.stopWithParent
+    ? setInterval(() => {
+        // A new parent (we were reparented), or on Windows, where nobody reparents, a dead one.
+        if (stopRequested || (process.ppid === parentPid && isAlive(parentPid))) return;
+        beginStop(`the process that started sluice local (${parentPid}) is gone; stopping…`);
+      }, parentCheckMs).unref()
+    : undefined;
 
   let dynamodb: DynamoDbLocal | undefined;
   let s3: Emulator | undefined;
@@ -101,6 +139,8 @@ export async function main(argv: string[]): Promise<number> {
   let server: RunningServer | undefined;
   let jobsTimer: NodeJS.Timeout | undefined;
   let jobsRunning: Promise<void> = Promise.resolve();
+  let lock: DataDirLock | undefined;
+  const releaseLock = (): void => lock?.release();
   const shutdown = async (): Promise<void> => {
     clearInterval(jobsTimer);
     await server?.close();
@@ -110,19 +150,25 @@ export async function main(argv: string[]): Promise<number> {
   };
 
   try {
-    if (!(await isBindable(options.host, options.port))) {
-      fail(`port ${options.port} on ${options.host} is already in use (another sluice local? choose one with --port)`);
-      return 1;
-    }
     const dynamodbEndpoint = nonEmpty(env.AWS_ENDPOINT_URL_DYNAMODB) ?? nonEmpty(env.AWS_ENDPOINT_URL);
     const s3Endpoint = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
     const region = nonEmpty(env.AWS_REGION) ?? 'us-east-1';
     const javaHome = nonEmpty(env.JAVA_HOME);
     const java = javaHome && existsSync(join(javaHome, 'bin', 'java')) ? join(javaHome, 'bin', 'java') : 'java';
+
+    // The lock first: for a second runner on this folder it is the error that explains.
+    mkdirSync(options.dataDir, { recursive: true });
+    if (!dynamodbEndpoint || !s3Endpoint) {
+      lock = lockDataDir(options.dataDir);
+      process.on('exit', releaseLock);
+    }
+    if (!(await isBindable(options.host, options.port))) {
+      fail(`port ${options.port} on ${options.host} is already in use (another sluice local? choose one with --port)`);
+      return 1;
+    }
     if (dynamodbEndpoint && options.dynamodbPort !== undefined) out(`note: --dynamodb-port is ignored, using ${dynamodbEndpoint}`);
     if (s3Endpoint && options.s3Port !== undefined) out(`note: --s3-port is ignored, using ${s3Endpoint}`);
 
-    mkdirSync(options.dataDir, { recursive: true });
     const dynamodbDir = join(options.dataDir, 'dynamodb');
     const s3Dir = join(options.dataDir, 's3');
     if (!dynamodbEndpoint) out('starting DynamoDB Local…');
@@ -159,7 +205,9 @@ export async function main(argv: string[]): Promise<number> {
       maxRequestBytes: defaultApiConfig.maxRequestBytes,
     });
 
-    const shownDir = relative(process.cwd(), options.dataDir) || '.';
+    // Relative when inside the working folder, else absolute (not ../../tmp/...).
+    const inCwd = relative(process.cwd(), options.dataDir);
+    const shownDir = inCwd === '' ? '.' : inCwd.startsWith('..') || isAbsolute(inCwd) ? options.dataDir : inCwd;
     out('');
     out(`Sluice is running at ${server.url}  (Ctrl-C to stop)`);
     out(`  data      ${options.dataDir}`);
@@ -198,9 +246,13 @@ export async function main(argv: string[]): Promise<number> {
     fail(describeStartError(error, options));
     return 1;
   } finally {
+    clearInterval(parentWatch);
     await shutdown().catch((error: unknown) => fail(`while stopping: ${firstLine(error)}`));
+    // Only once the JVM is gone may another runner start one on these files.
+    releaseLock();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('exit', releaseLock);
     if (stopRequested) out('stopped');
   }
 }

@@ -1,7 +1,9 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
@@ -19,6 +21,7 @@ import {
   freePort,
   startDynamoDbLocal,
   startS3Emulator,
+  watchdogName,
 } from '../../lib/local/emulators.ts';
 
 const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -61,12 +64,28 @@ async function createTable(client: DynamoDBClient, name: string): Promise<void> 
   );
 }
 
+/** Whether `pid` runs; a zombie (dead, not yet reaped: a container's PID 1 may never reap) does not. */
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const state = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
+  return state !== '' && !state.startsWith('Z');
+}
+
+/** Whether the watchdog shell of the JVM `pid` is running. */
+function hasWatchdog(pid: number): boolean {
+  const ps = spawnSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).stdout;
+  return ps.split('\n').some((line) => line.trimEnd().endsWith(`${watchdogName} ${pid}`));
+}
+
+async function until(what: string, timeoutMs: number, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -142,8 +161,11 @@ describe('startDynamoDbLocal', () => {
     await client.send(new PutItemCommand({ TableName: name, Item: { pk: { S: 'a' }, sk: { N: '1' }, v: { S: 'kept' } } }));
     client.destroy();
     expect(isRunning(first.pid)).toBe(true);
+    expect(hasWatchdog(first.pid)).toBe(true);
     await first.stop();
     expect(isRunning(first.pid)).toBe(false);
+    // Its watchdog is killed with it, never left to fire at a reused PID.
+    await until('the watchdog to end', 5_000, () => !hasWatchdog(first.pid));
     await first.stop(); // twice is fine
 
     const second = await startDynamoDbLocal({ dataDir });
@@ -163,6 +185,33 @@ describe('startDynamoDbLocal', () => {
     await second.stop();
     expect(isRunning(second.pid)).toBe(false);
   });
+
+  it('dies with the process that started it, even one killed with SIGKILL', async () => {
+    const emulators = fileURLToPath(new URL('../../lib/local/emulators.ts', import.meta.url));
+    const script =
+      `import { startDynamoDbLocal } from ${JSON.stringify(emulators)};` +
+      `const d = await startDynamoDbLocal();` +
+      `process.stdout.write(JSON.stringify({ pid: d.pid }) + '\\n');` +
+      `setInterval(() => {}, 60_000);`;
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let javaPid: number | undefined;
+    cleanups.push(async () => {
+      parent.kill('SIGKILL');
+      if (javaPid !== undefined && isRunning(javaPid)) process.kill(javaPid, 'SIGKILL');
+    });
+    let output = '';
+    parent.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
+    await until('the child to start DynamoDB Local', 90_000, () => output.includes('\n') || parent.exitCode !== null);
+    javaPid = (JSON.parse(output) as { pid: number }).pid;
+    expect(isRunning(javaPid)).toBe(true);
+
+    parent.kill('SIGKILL');
+    await until('the orphaned JVM to be killed', 10_000, () => !isRunning(javaPid!));
+    await until('its watchdog to end', 5_000, () => !hasWatchdog(javaPid!));
+  }, 120_000);
 
   it('says how to install Java when there is none', async () => {
     const error = await startDynamoDbLocal({ java: '/nonexistent/bin/java' }).catch((e: unknown) => e);
