@@ -138,6 +138,20 @@ export interface ConsumerEvents {
     readonly groupGenerationId: 0;
     readonly topics: OffsetsByTopicPartition['topics'];
   };
+  /**
+   * A commit request failed (Sluice's own event; kafkajs has none). The commits the
+   * consumer makes by itself report failures only here; commitOffsets() also rejects.
+   */
+  'consumer.commit_offsets_failed': {
+    readonly groupId: string;
+    /** '' if the member was between sessions (nothing was sent). */
+    readonly memberId: string;
+    /** The offsets not committed, in COMMIT_OFFSETS's shape (after FENCED, the fenced partitions only). */
+    readonly topics: OffsetsByTopicPartition['topics'];
+    readonly error: Error;
+    /** The same commit may succeed later: the offsets stay uncommitted and the next commit carries them. */
+    readonly retriable: boolean;
+  };
   /** The set of partitions changed: what started and what stopped. */
   'consumer.rebalancing': {
     readonly groupId: string;
@@ -157,6 +171,7 @@ export const consumerEvents = {
   GROUP_JOIN: 'consumer.group_join',
   HEARTBEAT: 'consumer.heartbeat',
   COMMIT_OFFSETS: 'consumer.commit_offsets',
+  COMMIT_OFFSETS_FAILED: 'consumer.commit_offsets_failed',
   REBALANCING: 'consumer.rebalancing',
   CRASH: 'consumer.crash',
   START_BATCH_PROCESS: 'consumer.start_batch_process',
