@@ -2,7 +2,8 @@
  * The idempotent producer against DynamoDB Local and the S3 emulator: producer ids and
  * epochs, sequences per partition, fencing, and exactly-once appends when any storage
  * call of a produce fails before it is sent, or after it was answered with the reply
- * lost, or when the container crashes there; and 8 producers with random faults.
+ * lost, or when the container crashes there. 8 producers with random faults: the soak
+ * test, idempotent.soak.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -11,21 +12,11 @@ import { runJobs } from '../../lib/jobs/run.ts';
 import type { Storage, StorageOptions } from '../../lib/storage/index.ts';
 import { partitionKey } from '../../lib/storage/tail.ts';
 import { FaultInjector, seededRandom, type FaultEffect, type FaultMode } from '../support/faults.ts';
+import { idempotentCalls, quiet, sleep, type WireRecord } from '../support/idempotent-calls.ts';
 import { call, createApi, partitionBounds, randomName, sameTables, useStack, type CallResult } from '../support/stack.ts';
 
 /** Short windows, so a retry after a lost claim waits a fraction of a second, not 30 s. */
 const quick: StorageOptions = { idempotence: { appendWindowMs: 300, claimTimeoutMs: 600 } };
-
-interface Producer {
-  readonly producerId: number;
-  readonly producerEpoch: number;
-}
-
-interface WireRecord {
-  readonly key?: string;
-  readonly value: string;
-  readonly partition?: number;
-}
 
 function records(count: number, tag: string, partition?: number, valueBytes = 20): WireRecord[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -35,43 +26,12 @@ function records(count: number, tag: string, partition?: number, valueBytes = 20
   }));
 }
 
-/** The 5xx answers of injected faults are expected: their details need not reach the test log. */
-const quiet = () => {};
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('idempotent producer', () => {
   const stack = useStack();
   const api = () => stack.api;
 
-  async function createTopic(partitions = 1): Promise<string> {
-    const name = randomName();
-    expect((await call(api(), 'POST', '/v1/topics', { body: { name, partitions } })).status).toBe(201);
-    return name;
-  }
-
-  async function newProducer(transactionalId?: string, on = api()): Promise<Producer> {
-    const res = await call(on, 'POST', '/v1/producers', transactionalId === undefined ? {} : { body: { transactionalId } });
-    expect(res.status).toBe(200);
-    return res.body;
-  }
-
-  function produce(topic: string, producer: Producer, sequences: Record<number, number>, recs: readonly WireRecord[], on = api()) {
-    return call(on, 'POST', `/v1/topics/${topic}/records`, { body: { records: recs, ...producer, sequences } });
-  }
-
-  async function readAll(topic: string, partition = 0): Promise<Array<{ offset: number; key: string; value: string }>> {
-    const all = [];
-    for (let offset = 0; ; ) {
-      const res = await call(api(), 'GET', `/v1/topics/${topic}/partitions/${partition}/records`, {
-        query: { offset: String(offset), maxRecords: '10000', maxBytes: String(4 * 1024 * 1024) },
-      });
-      expect(res.status).toBe(200);
-      all.push(...res.body.records);
-      if (res.body.nextOffset >= res.body.highWatermark) return all;
-      offset = res.body.nextOffset;
-    }
-  }
+  const { createTopic, newProducer, produce, readAll } = idempotentCalls(api);
 
   describe('POST /v1/producers', () => {
     it('issues a new producer id at epoch 0 for each anonymous producer', async () => {
@@ -389,66 +349,4 @@ describe('idempotent producer', () => {
       expect((await readAll(topic)).length).toBe(2);
     });
   });
-
-  it('8 producers with random faults append 20,000 records, each exactly once and in per-producer order', async () => {
-    const partitions = 4;
-    const producers = 8;
-    const perProducer = 2_500;
-    const perRequest = 50;
-    const topic = await createTopic(partitions);
-    // Containers shared by all producers, as Lambda's are; each fails 2% of its calls.
-    const containers = Array.from({ length: 8 }, (_, i) => {
-      const storage = sameTables(stack.storage.config, { idempotence: { appendWindowMs: 2_000, claimTimeoutMs: 3_000 } });
-      new FaultInjector(storage).armRandom({ rate: 0.02, random: seededRandom(1000 + i) });
-      return { storage, api: createApi({ storage, log: quiet }) };
-    });
-    const errors = new Map<string, number>();
-    try {
-      await Promise.all(
-        Array.from({ length: producers }, async (_, n) => {
-          const producer = await newProducer();
-          const next = new Array<number>(partitions).fill(0);
-          const pick = seededRandom(n);
-          for (let sent = 0; sent < perProducer; sent += perRequest) {
-            const batch = Array.from({ length: perRequest }, (_, i) => ({
-              key: `p${n}-${sent + i}`,
-              value: `p${n}-${sent + i}`,
-              partition: (sent + i) % partitions,
-            }));
-            const sequences = Object.fromEntries(next.map((seq, p) => [p, seq]));
-            for (const started = Date.now(); ; ) {
-              const res = await produce(topic, producer, sequences, batch, containers[Math.floor(pick() * containers.length)]!.api);
-              if (res.status === 200) break;
-              errors.set(res.body.error.code, (errors.get(res.body.error.code) ?? 0) + 1);
-              if (!(res.body.error.code === 'PRODUCE_IN_PROGRESS' || res.status >= 500) || Date.now() - started > 60_000) {
-                throw new Error(`producer ${n}: ${JSON.stringify(res.body)} after ${JSON.stringify([...errors])}`);
-              }
-              await sleep(20 + pick() * 80);
-            }
-            for (let p = 0; p < partitions; p++) next[p]! += batch.filter((r) => r.partition === p).length;
-          }
-        }),
-      );
-    } finally {
-      for (const c of containers) c.storage.destroy();
-    }
-    // Faults did strike, and retries met earlier tries' claims.
-    expect(errors.get('INTERNAL')).toBeGreaterThan(50);
-    expect(errors.get('PRODUCE_IN_PROGRESS')).toBeGreaterThan(0);
-
-    const seen = new Map<string, number>();
-    for (let p = 0; p < partitions; p++) {
-      const stored = await readAll(topic, p);
-      const lastOf = new Map<number, number>();
-      for (const { value } of stored) {
-        seen.set(value, (seen.get(value) ?? 0) + 1);
-        const [, producerN, index] = /^p(\d+)-(\d+)$/.exec(value)!.map(Number) as [number, number, number];
-        // Per producer, a partition holds its records in the order they were sent.
-        expect(index).toBeGreaterThan(lastOf.get(producerN) ?? -1);
-        lastOf.set(producerN, index);
-      }
-    }
-    expect(seen.size).toBe(producers * perProducer);
-    expect([...seen.values()].every((n) => n === 1)).toBe(true);
-  }, 600_000);
 });

@@ -1,20 +1,10 @@
 /** Sealing tail batches into S3 segments, and reading across segments, pointers and inline items. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordInput } from '../../lib/core/codec/record-batch.ts';
-import { runJobs } from '../../lib/jobs/run.ts';
 import type { Storage } from '../../lib/storage/index.ts';
 import { partitionKey } from '../../lib/storage/tail.ts';
+import { runJobs } from '../../lib/jobs/run.ts';
+import { HOUR, recordsFrom, runLater, T0, valueOf } from '../support/seal-records.ts';
 import { call, createApi, randomName, sameTables, testStorage } from '../support/stack.ts';
-
-const HOUR = 3_600_000;
-/** Runs the jobs as if an hour had passed, so every tail item is old enough to seal. */
-const runLater = (storage: Storage, topic: string) => runJobs(storage, { topic, now: () => Date.now() + HOUR });
-
-/** Recent timestamps: retention (7 days by default) must not drop what these tests seal. */
-const T0 = Date.now() - 60_000;
-const valueOf = (i: number, size: number) => Buffer.from(`${i}:`.padEnd(size, String.fromCharCode(97 + (i % 26))));
-const recordsFrom = (start: number, count: number, size: number): RecordInput[] =>
-  Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${start + i}`), value: valueOf(start + i, size), headers: [{ key: 'h', value: Buffer.from('v') }], timestamp: T0 + start + i }));
 
 async function readAll(storage: Storage, topicId: string, partition = 0) {
   const out: Array<{ offset: number; value: string; key: string | undefined; timestamp: number }> = [];
@@ -114,30 +104,4 @@ describe('sealing', () => {
     expect(await at(T0 + 55)).toEqual({ offset: 55, timestamp: T0 + 55 });
     expect(await at(0)).toEqual({ offset: 0, timestamp: T0 });
   });
-
-  it('a fetch of one record in the middle of a 64 MiB segment reads less than 1 MiB from S3', async () => {
-    const topic = await storage.topics.create(randomName(), 1, { segmentBytes: 64 * 1024 * 1024 });
-    const perBatch = 100;
-    const size = 1024;
-    let next = 0;
-    while (next * size < 64 * 1024 * 1024) {
-      await storage.log.append(topic.topicId, 0, recordsFrom(next, perBatch, size));
-      next += perBatch;
-    }
-    const report = await runLater(storage, topic.name);
-    expect(report.partitions[0]!.seal!.bytes).toBeGreaterThan(64 * 1024 * 1024);
-    const [segment] = await storage.segments.list(partitionKey(topic.topicId, 0));
-    // The segment rolled at segmentBytes; the rest went to a second one.
-    expect(segment!.bytes).toBeGreaterThanOrEqual(64 * 1024 * 1024);
-    expect(segment!.bytes).toBeLessThan(64 * 1024 * 1024 + 200 * 1024);
-
-    const reader = sameTables(storage.config);
-    const middle = Math.floor(segment!.endOffset / 2) + 37;
-    const res = await reader.log.read(topic.topicId, 0, middle, { maxRecords: 1, maxBytes: 1 << 20 });
-    expect(res.records.map((r) => r.value!.toString())).toEqual([valueOf(middle, size).toString()]);
-    console.log(`one record from the middle of a ${(segment!.bytes / 2 ** 20).toFixed(1)} MiB segment: ${reader.usage.s3BytesRead} bytes read from S3`);
-    expect(reader.usage.s3BytesRead).toBeGreaterThan(0);
-    expect(reader.usage.s3BytesRead).toBeLessThan(1024 * 1024);
-    reader.destroy();
-  }, 240_000);
 });

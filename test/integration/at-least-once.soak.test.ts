@@ -1,5 +1,5 @@
 /**
- * At least once: SDK consumers in one group process every record while members are
+ * Soak (npm run test:soak). At least once: SDK consumers in one group process every record while members are
  * stopped (cleanly, or killed: their network cut, so they neither commit nor leave) and
  * started at random. After a clean shutdown the committed offsets equal the log end.
  */
