@@ -1,24 +1,29 @@
 /** Consumer group routes: membership, heartbeats, commits, and their administration. */
-import { validateGroupId, validateTopicName } from '../core/topic-config.ts';
 import type { ResetTarget } from '../storage/coordinator.ts';
 import { emptyResponse, jsonResponse } from './respond.ts';
 import type { RouteContext } from './router.ts';
+import { produceLimits } from './records.ts';
 import type { ApiResponse } from './types.ts';
-import { integer, invalid, jsonBody, object } from './validate.ts';
+import { groupId, integer, invalid, jsonBody, object, partitionNumber, topicName } from './validate.ts';
+
+const joinFields = new Set(['topics', 'sessionTimeoutMs', 'instanceId']);
+const commitFields = new Set(['memberId', 'offsets']);
+const offsetFields = new Set(['topic', 'partition', 'offset', 'leaseEpoch', 'metadata']);
+const resetFields = new Set(['topic', 'to', 'dryRun']);
 
 export const groupLimits = { minSessionMs: 1_000, maxSessionMs: 300_000, defaultSessionMs: 30_000, maxTopics: 100, maxOffsets: 10_000, maxMetadata: 4096 } as const;
 
 export async function joinGroup({ storage, request, params, config }: RouteContext): Promise<ApiResponse> {
-  const body = jsonBody(request, ['topics', 'sessionTimeoutMs', 'instanceId'], config.maxRequestBytes);
+  const body = jsonBody(request, joinFields, config.maxRequestBytes);
   if (!Array.isArray(body.topics) || body.topics.length === 0 || body.topics.length > groupLimits.maxTopics) {
     throw invalid('topics', `must be an array of 1 to ${groupLimits.maxTopics} topic names`);
   }
-  const topics = [...new Set(body.topics.map((t, i) => validateTopicName(t, `topics[${i}]`)))];
+  const topics = [...new Set(body.topics.map((t, i) => topicName(t, `topics[${i}]`)))];
   const sessionTimeoutMs =
     body.sessionTimeoutMs === undefined
       ? groupLimits.defaultSessionMs
       : integer(body.sessionTimeoutMs, 'sessionTimeoutMs', groupLimits.minSessionMs, groupLimits.maxSessionMs);
-  const instanceId = body.instanceId === undefined ? undefined : validateGroupId(body.instanceId, 'instanceId');
+  const instanceId = body.instanceId === undefined ? undefined : groupId(body.instanceId, 'instanceId');
   const joined = await storage.coordinator.join(group(params), { topics, sessionTimeoutMs, ...(instanceId ? { instanceId } : {}) });
   return jsonResponse(200, joined);
 }
@@ -33,22 +38,22 @@ export async function leaveGroup({ storage, params }: RouteContext): Promise<Api
 }
 
 export async function commitOffsets({ storage, request, params, config }: RouteContext): Promise<ApiResponse> {
-  const body = jsonBody(request, ['memberId', 'offsets'], config.maxRequestBytes);
+  const body = jsonBody(request, commitFields, config.maxRequestBytes);
   const member = memberId(body.memberId);
   if (!Array.isArray(body.offsets) || body.offsets.length === 0 || body.offsets.length > groupLimits.maxOffsets) {
     throw invalid('offsets', `must be an array of 1 to ${groupLimits.maxOffsets} offsets`);
   }
   const offsets = body.offsets.map((raw, i) => {
     const field = `offsets[${i}]`;
-    const o = object(raw, field, ['topic', 'partition', 'offset', 'leaseEpoch', 'metadata']);
+    const o = object(raw, field, offsetFields);
     if (o.metadata !== undefined && (typeof o.metadata !== 'string' || o.metadata.length > groupLimits.maxMetadata)) {
       throw invalid(`${field}.metadata`, `must be a string of at most ${groupLimits.maxMetadata} characters`);
     }
     return {
-      topic: validateTopicName(o.topic, `${field}.topic`),
-      partition: integer(o.partition, `${field}.partition`, 0, Number.MAX_SAFE_INTEGER),
+      topic: topicName(o.topic, `${field}.topic`),
+      partition: partitionNumber(o.partition, `${field}.partition`),
       offset: integer(o.offset, `${field}.offset`, 0, Number.MAX_SAFE_INTEGER),
-      leaseEpoch: integer(o.leaseEpoch, `${field}.leaseEpoch`, 1, Number.MAX_SAFE_INTEGER),
+      leaseEpoch: integer(o.leaseEpoch, `${field}.leaseEpoch`, 1, Number.MAX_SAFE_INTEGER, ' (the leaseEpoch of the assignment)'),
       ...(o.metadata === undefined ? {} : { metadata: o.metadata as string }),
     };
   });
@@ -63,11 +68,12 @@ export async function describeGroup({ storage, params }: RouteContext): Promise<
   return jsonResponse(200, await storage.coordinator.describe(group(params)));
 }
 
+/** Executed unless `dryRun: true`, as DESIGN's contract and kafkajs's admin.resetOffsets. */
 export async function resetOffsets({ storage, request, params, config }: RouteContext): Promise<ApiResponse> {
-  const body = jsonBody(request, ['topic', 'to', 'execute'], config.maxRequestBytes);
-  const topic = validateTopicName(body.topic, 'topic');
-  if (body.execute !== undefined && typeof body.execute !== 'boolean') throw invalid('execute', 'must be true or false');
-  return jsonResponse(200, await storage.coordinator.resetOffsets(group(params), topic, resetTarget(body.to), body.execute === true));
+  const body = jsonBody(request, resetFields, config.maxRequestBytes);
+  const topic = topicName(body.topic, 'topic');
+  if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean') throw invalid('dryRun', 'must be true or false');
+  return jsonResponse(200, await storage.coordinator.resetOffsets(group(params), topic, resetTarget(body.to), body.dryRun !== true));
 }
 
 export async function deleteGroup({ storage, params }: RouteContext): Promise<ApiResponse> {
@@ -76,22 +82,22 @@ export async function deleteGroup({ storage, params }: RouteContext): Promise<Ap
 }
 
 function group(params: Readonly<Record<string, string>>): string {
-  return validateGroupId(params.group);
+  return groupId(params.group, 'group');
 }
 
-/** A member id as join answered it: in paths and keys, so bounded. */
+/** A member id as join answered it (a UUID, or `static-` and an instance id): in paths and keys, so bounded. */
 function memberId(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 256) throw invalid('memberId', 'must be the member id that join answered');
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) throw invalid('memberId', 'must be the member id that join answered (1 to 256 characters)');
   return value;
 }
 
 function resetTarget(to: unknown): ResetTarget {
   if (to === 'earliest' || to === 'latest') return to;
-  const only = (key: string, min: number) => integer((object(to, 'to', [key]) as Record<string, unknown>)[key], `to.${key}`, min, Number.MAX_SAFE_INTEGER);
+  const only = (key: string, min: number, max = Number.MAX_SAFE_INTEGER, what = '') => integer(object(to, 'to', [key])[key], `to.${key}`, min, max, what);
   if (typeof to === 'object' && to !== null && !Array.isArray(to)) {
-    if ('offset' in to) return { offset: only('offset', 0) };
-    if ('timestamp' in to) return { timestamp: only('timestamp', 0) };
-    if ('shiftBy' in to) return { shiftBy: only('shiftBy', -Number.MAX_SAFE_INTEGER) };
+    if (Object.hasOwn(to, 'offset')) return { offset: only('offset', 0) };
+    if (Object.hasOwn(to, 'timestamp')) return { timestamp: only('timestamp', 0, produceLimits.maxTimestamp, ' (a timestamp in ms)') };
+    if (Object.hasOwn(to, 'shiftBy')) return { shiftBy: only('shiftBy', -Number.MAX_SAFE_INTEGER) };
   }
   throw invalid('to', 'must be "earliest", "latest", {offset}, {timestamp} or {shiftBy}');
 }

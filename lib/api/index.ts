@@ -4,6 +4,7 @@ import type { Storage } from '../storage/index.ts';
 import { errorResponse } from './respond.ts';
 import { matchRoute, type RouteGroup } from './router.ts';
 import type { Api } from './types.ts';
+import { checkQuery, invalid, requestLimits } from './validate.ts';
 import { RouteNotFoundError } from '../core/errors.ts';
 
 export interface ApiOptions {
@@ -22,6 +23,9 @@ export function createApi(options: ApiOptions): Api {
   const keylessPartition = (partitions: number) => keyless++ % partitions;
   return async (request) => {
     try {
+      // Bounded before anything walks them: a route ignores query parameters it does not read.
+      if (request.path.length > requestLimits.maxPathLength) throw invalid('path', `must be at most ${requestLimits.maxPathLength} characters`);
+      checkQuery(request);
       const { route, params } = matchRoute(request.method, request.path);
       if (options.groups && !options.groups.includes(route.group)) {
         throw new RouteNotFoundError(`no route for ${request.method} ${request.path} on this function`);

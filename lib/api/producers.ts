@@ -16,7 +16,11 @@ export async function initProducer({ storage, request, config }: RouteContext): 
   const { transactionalId } = body;
   if (
     transactionalId !== undefined &&
-    (typeof transactionalId !== 'string' || transactionalId.length === 0 || Buffer.byteLength(transactionalId) > maxTransactionalIdBytes)
+    (typeof transactionalId !== 'string' ||
+      transactionalId.length === 0 ||
+      // Characters first: a long string is refused without counting its bytes.
+      transactionalId.length > maxTransactionalIdBytes ||
+      Buffer.byteLength(transactionalId) > maxTransactionalIdBytes)
   ) {
     throw invalid('transactionalId', `must be a string of 1 to ${maxTransactionalIdBytes} bytes`);
   }

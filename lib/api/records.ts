@@ -2,24 +2,28 @@
 import type { RecordHeader, RecordInput, StoredRecord } from '../core/codec/record-batch.ts';
 import { recordSize } from '../core/codec/record-batch.ts';
 import { RecordTooLargeError } from '../core/errors.ts';
+import { MAX_PARTITIONS } from '../core/topic-config.ts';
 import { partitionForKey } from '../core/partitioner.ts';
 import { maxProducerEpoch, maxSequence } from '../core/sequence.ts';
 import type { Storage } from '../storage/index.ts';
 import type { TopicMeta } from '../storage/topics.ts';
-import { jsonResponse } from './respond.ts';
+import { jsonResponse, jsonText } from './respond.ts';
 import type { RouteContext } from './router.ts';
 import type { ApiResponse } from './types.ts';
 import {
+  checkQuery,
   decodeText,
   encodeText,
   encoding,
   integer,
   invalid,
   jsonBody,
+  map,
   object,
   partitionParam,
+  partitionRange,
   queryInteger,
-  refuseUnknownQuery,
+  shown,
   type Encoding,
 } from './validate.ts';
 
@@ -33,22 +37,30 @@ export const produceLimits = {
 
 export const fetchLimits = { maxRecords: 10_000, defaultMaxRecords: 500, maxBytes: 4 * 1024 * 1024, defaultMaxBytes: 1024 * 1024 } as const;
 
+const produceFields = new Set(['records', 'encoding', 'producerId', 'producerEpoch', 'sequences']);
+const recordFields = new Set(['key', 'value', 'headers', 'partition', 'timestamp']);
+
 interface ParsedRecord {
   readonly input: RecordInput;
-  readonly partition: number | undefined;
+  /** undefined: the partitioner chooses; invalidPartition: not a partition number (refused with the topic's range once it is known). */
+  readonly partition: number | undefined | typeof invalidPartition;
 }
 
+const invalidPartition = Symbol('invalidPartition');
+
 export async function produce({ storage, request, params, config, keylessPartition }: RouteContext): Promise<ApiResponse> {
-  const body = jsonBody(request, ['records', 'encoding', 'producerId', 'producerEpoch', 'sequences'], config.maxRequestBytes);
+  const body = jsonBody(request, produceFields, config.maxRequestBytes);
   const enc = encoding(body.encoding);
-  const idempotent = producerFields(body);
   const rawRecords = body.records;
   if (!Array.isArray(rawRecords) || rawRecords.length === 0 || rawRecords.length > produceLimits.maxRecordsPerRequest) {
     throw invalid('records', `must be an array of 1 to ${produceLimits.maxRecordsPerRequest} records`);
   }
+  // A request writes to at most one partition per record: sequences can name no more.
+  const idempotent = producerFields(body, Math.min(rawRecords.length, MAX_PARTITIONS));
   const now = Date.now();
   const parsed = rawRecords.map((raw, i) => parseRecord(raw, `records[${i}]`, enc, now));
-  const explicitMax = Math.max(-1, ...parsed.map((r) => r.partition ?? -1));
+  let explicitMax = -1;
+  for (const { partition } of parsed) if (typeof partition === 'number' && partition > explicitMax) explicitMax = partition;
   let topic = await storage.topics.get(params.topic!);
   // A partition beyond this container's copy may have been added since: look again first.
   if (explicitMax >= topic.partitions) topic = await storage.topics.get(topic.name, { fresh: true });
@@ -59,7 +71,9 @@ export async function produce({ storage, request, params, config, keylessPartiti
     : 0;
   parsed.forEach((record, index) => {
     const field = `records[${index}]`;
-    if (record.partition !== undefined) integer(record.partition, `${field}.partition`, 0, topic.partitions - 1);
+    if (record.partition === invalidPartition || (record.partition !== undefined && record.partition >= topic.partitions)) {
+      throw invalid(`${field}.partition`, `must be ${partitionRange(topic.partitions)}`);
+    }
     if (topic.config.cleanupPolicy === 'compact' && record.input.key === null) {
       throw invalid(`${field}.key`, "is required: the topic is compacted (cleanupPolicy 'compact') and keeps the latest record per key");
     }
@@ -83,14 +97,14 @@ export async function produce({ storage, request, params, config, keylessPartiti
   const groups = [...byPartition];
   let baseOffsets: number[];
   if (idempotent) {
-    const named = Object.keys(idempotent.sequences).length;
-    if (named !== groups.length || groups.some(([partition]) => idempotent.sequences[partition] === undefined)) {
+    const { sequences } = idempotent;
+    if (sequences.size !== groups.length || groups.some(([partition]) => !sequences.has(partition))) {
       throw invalid('sequences', `must give a first sequence for exactly the partitions written (${groups.map(([p]) => p).join(', ')})`);
     }
     baseOffsets = await storage.idempotent.append(
       topic.topicId,
       idempotent,
-      groups.map(([partition, group]) => ({ partition, firstSeq: idempotent.sequences[partition]!, records: group.records })),
+      groups.map(([partition, group]) => ({ partition, firstSeq: sequences.get(partition)!, records: group.records })),
     );
   } else {
     baseOffsets = await Promise.all(groups.map(async ([partition, group]) => (await storage.log.append(topic.topicId, partition, group.records)).baseOffset));
@@ -103,46 +117,49 @@ export async function produce({ storage, request, params, config, keylessPartiti
 interface ProducerFields {
   readonly producerId: number;
   readonly producerEpoch: number;
-  readonly sequences: Readonly<Record<number, number>>;
+  readonly sequences: ReadonlyMap<number, number>;
 }
 
-/** producerId, producerEpoch and sequences come together (an idempotent request) or not at all. */
-function producerFields(body: Record<string, unknown>): ProducerFields | undefined {
+/**
+ * producerId, producerEpoch and sequences come together (an idempotent request) or not
+ * at all; sequences names at most `maxPartitions` partitions, counted before it is read.
+ */
+function producerFields(body: Record<string, unknown>, maxPartitions: number): ProducerFields | undefined {
   const given = ['producerId', 'producerEpoch', 'sequences'].filter((name) => body[name] !== undefined);
   if (given.length === 0) return undefined;
   if (given.length < 3) throw invalid('producerId', 'producerId, producerEpoch and sequences go together');
-  const producerId = integer(body.producerId, 'producerId', 0, Number.MAX_SAFE_INTEGER);
+  const producerId = integer(body.producerId, 'producerId', 0, Number.MAX_SAFE_INTEGER, ' (the id POST /v1/producers answered)');
   const producerEpoch = integer(body.producerEpoch, 'producerEpoch', 0, maxProducerEpoch);
-  const raw = object(body.sequences, 'sequences', Object.keys(body.sequences ?? {}));
-  const sequences: Record<number, number> = {};
-  for (const [partition, seq] of Object.entries(raw)) {
-    if (!/^(0|[1-9]\d{0,5})$/.test(partition)) throw invalid('sequences', `keys are partition numbers, not ${JSON.stringify(partition.slice(0, 40))}`);
-    sequences[Number(partition)] = integer(seq, `sequences.${partition}`, 0, maxSequence);
+  const entries = map(body.sequences, 'sequences', maxPartitions, `partitions (one per partition written, and no more than the ${maxPartitions} the request's records can reach)`);
+  const sequences = new Map<number, number>();
+  for (const [partition, seq] of entries) {
+    if (!/^(0|[1-9]\d{0,8})$/.test(partition) || Number(partition) >= MAX_PARTITIONS) {
+      throw invalid('sequences', `keys are partition numbers from 0 to ${MAX_PARTITIONS - 1}, not ${shown(partition)}`);
+    }
+    sequences.set(Number(partition), integer(seq, `sequences.${partition}`, 0, maxSequence));
   }
   return { producerId, producerEpoch, sequences };
 }
 
 function parseRecord(raw: unknown, field: string, enc: Encoding, now: number): ParsedRecord {
-  const record = object(raw, field, ['key', 'value', 'headers', 'partition', 'timestamp']);
+  const record = object(raw, field, recordFields);
   const key = nullableText(record.key, `${field}.key`, enc, true);
   if (record.value === undefined) throw invalid(`${field}.value`, 'is required (null for a tombstone)');
   const value = nullableText(record.value, `${field}.value`, enc, false);
   const headers: RecordHeader[] = [];
   if (record.headers !== undefined) {
-    const entries = Object.entries(object(record.headers, `${field}.headers`, Object.keys(record.headers ?? {})));
-    if (entries.length > produceLimits.maxHeadersPerRecord) {
-      throw invalid(`${field}.headers`, `at most ${produceLimits.maxHeadersPerRecord} headers per record`);
-    }
-    for (const [name, headerValue] of entries) {
-      if (name.length === 0 || Buffer.byteLength(name) > produceLimits.maxHeaderKeyBytes) {
+    for (const [name, headerValue] of map(record.headers, `${field}.headers`, produceLimits.maxHeadersPerRecord, 'headers per record')) {
+      if (name.length === 0 || name.length > produceLimits.maxHeaderKeyBytes || Buffer.byteLength(name) > produceLimits.maxHeaderKeyBytes) {
         throw invalid(`${field}.headers`, `header names must be 1 to ${produceLimits.maxHeaderKeyBytes} bytes`);
       }
       if (typeof headerValue !== 'string') throw invalid(`${field}.headers.${name}`, 'must be a string');
       headers.push({ key: name, value: decodeText(headerValue, enc, `${field}.headers.${name}`) });
     }
   }
-  const partition = record.partition === undefined ? undefined : integer(record.partition, `${field}.partition`, 0, Number.MAX_SAFE_INTEGER);
-  const timestamp = record.timestamp === undefined ? now : integer(record.timestamp, `${field}.timestamp`, 0, produceLimits.maxTimestamp);
+  const partition =
+    record.partition === undefined ? undefined : Number.isSafeInteger(record.partition) && (record.partition as number) >= 0 ? (record.partition as number) : invalidPartition;
+  const timestamp =
+    record.timestamp === undefined ? now : integer(record.timestamp, `${field}.timestamp`, 0, produceLimits.maxTimestamp, ' (milliseconds since 1970)');
   return { input: { key, value, headers, timestamp }, partition };
 }
 
@@ -159,8 +176,18 @@ async function topicFor(storage: Storage, name: string, rawPartition: string): P
   return { topic, partition: partitionParam(rawPartition, topic.partitions) };
 }
 
+/**
+ * A fetch answer must fit Lambda's limit on a response payload: 6,291,456 bytes for the
+ * whole invocation result, which is the JSON of {statusCode, headers, body} with the
+ * body's JSON text escaped once more as a string. The records are cut to leave 64 KiB
+ * for that envelope, the headers and the fields after the records.
+ */
+export const fetchAnswerLimits = { lambdaResponseBytes: 6 * 1024 * 1024, maxAnswerBytes: 6 * 1024 * 1024 - 64 * 1024 } as const;
+
+const fetchQuery = new Set(['offset', 'maxRecords', 'maxBytes', 'waitMs', 'encoding']);
+
 export async function fetchRecords({ storage, request, params, config }: RouteContext): Promise<ApiResponse> {
-  refuseUnknownQuery(request, ['offset', 'maxRecords', 'maxBytes', 'waitMs', 'encoding']);
+  checkQuery(request, fetchQuery);
   const offset = queryInteger(request, 'offset', 0, Number.MAX_SAFE_INTEGER);
   const maxRecords = queryInteger(request, 'maxRecords', 1, fetchLimits.maxRecords, fetchLimits.defaultMaxRecords);
   const maxBytes = queryInteger(request, 'maxBytes', 1, fetchLimits.maxBytes, fetchLimits.defaultMaxBytes);
@@ -169,12 +196,57 @@ export async function fetchRecords({ storage, request, params, config }: RouteCo
   const enc = encoding(request.query.encoding);
   const { topic, partition } = await topicFor(storage, params.topic!, params.partition!);
   const result = await storage.log.read(topic.topicId, partition, offset, { maxRecords, maxBytes, waitMs, signal: request.signal });
-  return jsonResponse(200, {
-    records: result.records.map((r) => recordBody(r, enc)),
-    nextOffset: result.nextOffset,
-    highWatermark: result.highWatermark,
-    logStartOffset: result.logStartOffset,
-  });
+
+  // Storage returns whole batches, past maxBytes, and base64 or JSON escapes (up to 6
+  // bytes for one byte, and 7 in the envelope) grow them: take records while they fit.
+  const texts: string[] = [];
+  let size = 0;
+  let nextOffset = result.nextOffset;
+  for (const record of result.records) {
+    const text = JSON.stringify(recordBody(record, enc));
+    const cost = envelopeBytes(text) + 1;
+    if (size + cost > fetchAnswerLimits.maxAnswerBytes) {
+      if (texts.length === 0) throw unfetchable(record, enc, cost);
+      nextOffset = record.offset;
+      break;
+    }
+    texts.push(text);
+    size += cost;
+  }
+  const tail = { nextOffset, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset };
+  return jsonText(200, `{"records":[${texts.join(',')}],${JSON.stringify(tail).slice(1)}`);
+}
+
+/**
+ * What `text` (JSON) takes in Lambda's response payload: its UTF-8 bytes, plus one for
+ * each `"` and `\` that escaping it as a string adds. (JSON.stringify leaves no control
+ * character in its output, so nothing else is escaped again.)
+ */
+function envelopeBytes(text: string): number {
+  let escapes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) escapes++;
+  }
+  return Buffer.byteLength(text) + escapes;
+}
+
+/**
+ * A first record that no answer can carry. A topic's maxMessageBytes may reach 5 MiB
+ * (MAX_MESSAGE_BYTES_LIMIT), whose base64 is 6.7 MB, and a record of control bytes read
+ * as utf8 takes 6 bytes a byte: answering it anyway would make Lambda fail the call with
+ * a bare 502, and skipping it would lose it silently. So the answer is a 413 that names
+ * the offset and, when base64 would fit, says to fetch with it; a consumer that must go
+ * on can fetch from offset + 1.
+ */
+function unfetchable(record: StoredRecord, enc: Encoding, cost: number): RecordTooLargeError {
+  const limit = fetchAnswerLimits.maxAnswerBytes;
+  const base64Fits = enc === 'utf8' && envelopeBytes(JSON.stringify(recordBody(record, 'base64'))) + 1 <= limit;
+  const advice = base64Fits ? '; fetch it with encoding=base64' : ': it cannot be fetched over the HTTP API (lower the topic\'s maxMessageBytes so no more are accepted)';
+  return new RecordTooLargeError(
+    `the record at offset ${record.offset} takes ${cost} bytes in a fetch answer with encoding=${enc}, more than the ${limit} an answer may carry (Lambda's response limit)${advice}`,
+    { details: { offset: record.offset, size: cost, maxAnswerBytes: limit } },
+  );
 }
 
 function recordBody(record: StoredRecord, enc: Encoding) {
@@ -188,14 +260,15 @@ function recordBody(record: StoredRecord, enc: Encoding) {
 }
 
 export async function offsetForTime({ storage, request, params }: RouteContext): Promise<ApiResponse> {
-  refuseUnknownQuery(request, ['at']);
+  checkQuery(request, ['at']);
   const at = request.query.at ?? 'latest';
   const { topic, partition } = await topicFor(storage, params.topic!, params.partition!);
   if (at === 'earliest' || at === 'latest') {
     const bounds = await storage.log.bounds(topic.topicId, partition);
     return jsonResponse(200, { offset: at === 'earliest' ? bounds.logStartOffset : bounds.highWatermark });
   }
-  const timestamp = queryInteger(request, 'at', 0, produceLimits.maxTimestamp);
+  if (!/^\d{1,16}$/.test(at)) throw invalid('at', `must be "earliest", "latest" or a timestamp in ms from 0 to ${produceLimits.maxTimestamp}, got ${shown(at)}`);
+  const timestamp = integer(Number(at), 'at', 0, produceLimits.maxTimestamp, ' (a timestamp in ms)');
   const found = await storage.log.offsetForTimestamp(topic.topicId, partition, timestamp);
   // No record that recent: the log end, where a consumer would wait for the next one.
   if (!found) return jsonResponse(200, { offset: (await storage.log.bounds(topic.topicId, partition)).highWatermark });

@@ -8,6 +8,11 @@ export function jsonResponse(status: number, body: unknown): ApiResponse {
   return { status, headers: jsonHeaders, body: JSON.stringify(body) };
 }
 
+/** A JSON answer whose text the caller built (a fetch measures it as it grows). */
+export function jsonText(status: number, body: string): ApiResponse {
+  return { status, headers: jsonHeaders, body };
+}
+
 export function emptyResponse(status = 204): ApiResponse {
   return { status, headers: {}, body: '' };
 }

@@ -1,7 +1,6 @@
 /** Routes of the HTTP API v1 and their matching: the one table of what the API serves. */
 import type { ApiConfig } from '../core/config.ts';
 import { InvalidRequestError, MethodNotAllowedError, RouteNotFoundError } from '../core/errors.ts';
-import { validateTopicName } from '../core/topic-config.ts';
 import type { Storage } from '../storage/index.ts';
 import { commitOffsets, deleteGroup, describeGroup, heartbeat, joinGroup, leaveGroup, listGroups, resetOffsets } from './groups.ts';
 import { runJobsRoute } from './jobs.ts';
@@ -9,6 +8,7 @@ import { initProducer } from './producers.ts';
 import { fetchRecords, offsetForTime, produce } from './records.ts';
 import { alterTopic, createTopic, deleteTopic, describeTopic, listTopics } from './topics.ts';
 import type { ApiRequest, ApiResponse } from './types.ts';
+import { shown, topicName } from './validate.ts';
 
 export interface RouteContext {
   readonly storage: Storage;
@@ -61,12 +61,13 @@ export function matchRoute(method: string, path: string): { route: Route; params
     if (!params) continue;
     pathMatched = true;
     if (route.method === method.toUpperCase()) {
-      if (params.topic !== undefined) validateTopicName(params.topic);
+      if (params.topic !== undefined) topicName(params.topic, 'topic');
       return { route, params };
     }
   }
-  if (pathMatched) throw new MethodNotAllowedError(`${method} is not allowed on ${path}`);
-  throw new RouteNotFoundError(`no route for ${method} ${path}`);
+  const shownPath = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  if (pathMatched) throw new MethodNotAllowedError(`${method.slice(0, 20)} is not allowed on ${shownPath}`);
+  throw new RouteNotFoundError(`no route for ${method.slice(0, 20)} ${shownPath}`);
 }
 
 function matchPath(pattern: readonly string[], segments: readonly string[]): Record<string, string> | undefined {
@@ -79,7 +80,7 @@ function matchPath(pattern: readonly string[], segments: readonly string[]): Rec
       try {
         params[want.slice(1, -1)] = decodeURIComponent(got);
       } catch {
-        throw new InvalidRequestError(`malformed escape in path segment ${JSON.stringify(got.slice(0, 40))}`);
+        throw new InvalidRequestError(`malformed escape in path segment ${shown(got)}`);
       }
     } else if (want !== got) {
       return undefined;

@@ -1,17 +1,20 @@
 /** Topic routes: create, list, describe, alter, delete. */
-import { validatePartitionCount, validateTopicName } from '../core/topic-config.ts';
+import { defaultTopicConfig, validatePartitionCount } from '../core/topic-config.ts';
 import type { Storage } from '../storage/index.ts';
 import type { TopicMeta } from '../storage/topics.ts';
 import { emptyResponse, jsonResponse } from './respond.ts';
 import type { ApiResponse } from './types.ts';
-import { invalid, jsonBody, type Json } from './validate.ts';
+import { invalid, jsonBody, map, shown, topicName, type Json } from './validate.ts';
 import type { RouteContext } from './router.ts';
 
+const createFields = new Set(['name', 'partitions', 'config']);
+const alterFields = new Set(['partitions', 'config']);
+
 export async function createTopic({ storage, request, config }: RouteContext): Promise<ApiResponse> {
-  const body = jsonBody(request, ['name', 'partitions', 'config'], config.maxRequestBytes);
-  const name = validateTopicName(body.name);
+  const body = jsonBody(request, createFields, config.maxRequestBytes);
+  const name = topicName(body.name, 'name');
   const partitions = body.partitions === undefined ? 1 : validatePartitionCount(body.partitions);
-  const topic = await storage.topics.create(name, partitions, body.config);
+  const topic = await storage.topics.create(name, partitions, topicConfig(body.config));
   const empty = Array.from({ length: partitions }, (_, partition) => ({ partition, logStartOffset: 0, highWatermark: 0 }));
   return jsonResponse(201, describeBody(topic, empty));
 }
@@ -27,16 +30,32 @@ export async function describeTopic({ storage, params }: RouteContext): Promise<
 }
 
 export async function alterTopic({ storage, request, params, config }: RouteContext): Promise<ApiResponse> {
-  const body = jsonBody(request, ['partitions', 'config'], config.maxRequestBytes);
+  const body = jsonBody(request, alterFields, config.maxRequestBytes);
   if (body.partitions === undefined && body.config === undefined) throw invalid('body', 'give partitions, config or both');
   const partitions = body.partitions === undefined ? undefined : validatePartitionCount(body.partitions);
-  const topic = await storage.topics.update(params.topic!, { partitions, config: body.config });
+  // Storage refuses a count that is not larger than the current one (Kafka's INVALID_PARTITIONS).
+  const topic = await storage.topics.update(params.topic!, { partitions, config: topicConfig(body.config) });
   return jsonResponse(200, await describe(storage, topic));
 }
 
 export async function deleteTopic({ storage, params }: RouteContext): Promise<ApiResponse> {
   await storage.topics.delete(params.topic!);
   return emptyResponse(204);
+}
+
+const configKeys = new Set(Object.keys(defaultTopicConfig));
+
+/**
+ * A config object's keys, counted before they are read and each a known one (a typo, or
+ * a name such as `constructor` that a plain object would answer), before storage checks
+ * each value's range.
+ */
+function topicConfig(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  for (const [key] of map(value, 'config', configKeys.size, `keys (${[...configKeys].join(', ')})`)) {
+    if (!configKeys.has(key)) throw invalid(`config.${key.slice(0, 40)}`, `unknown config key ${shown(key)}; known: ${[...configKeys].join(', ')}`);
+  }
+  return value;
 }
 
 async function describe(storage: Storage, topic: TopicMeta): Promise<Json> {

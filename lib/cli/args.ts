@@ -1,18 +1,28 @@
 /** Flag parsing shared by the commands: node:util parseArgs plus Kafka's habits. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SluiceClient, type SluiceClientOptions } from '../client/client.ts';
-import { UsageError } from './errors.ts';
+import { ConnectionError, SluiceClient, type SluiceClientOptions } from '../client/client.ts';
+import { Sluice } from '../client/index.ts';
+import { InputError, UsageError } from './errors.ts';
+import type { CliIo } from './io.ts';
 
 export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
+/** A command's flags and its help, kept side by side so a test can check the help names every flag. */
+export interface CommandSpec {
+  readonly options: OptionsConfig;
+  readonly help: string;
+}
+
 export const defaultEndpoint = 'http://127.0.0.1:8790';
 
-/** Flags every command takes. */
 /** The help lines of the flags every command takes. */
-export const commonHelp = `  --endpoint URL         API endpoint (alias --bootstrap-server; default $SLUICE_ENDPOINT or http://127.0.0.1:8790)
+export const commonHelp = `  --endpoint URL         API endpoint (default $SLUICE_ENDPOINT or http://127.0.0.1:8790)
+  --bootstrap-server H   alias of --endpoint; a list a:1,b:2 uses the first that answers
+                         (a host without a scheme means http://)
   --region R             sign requests (SigV4) for a custom domain in region R; execute-api URLs are signed anyway
   -h, --help             this help`;
 
+/** Flags every command takes. */
 export const globalOptions = {
   endpoint: { type: 'string' },
   'bootstrap-server': { type: 'string' },
@@ -24,10 +34,11 @@ type ConnectionFlags = { endpoint?: string | undefined; 'bootstrap-server'?: str
 
 /** Parses `argv` strictly against the command's options and the global ones. */
 export function parseFlags<const O extends OptionsConfig>(argv: readonly string[], options: O, command: string) {
+  const all = { ...globalOptions, ...options };
   try {
     return parseArgs({
-      args: [...argv],
-      options: { ...globalOptions, ...options },
+      args: dashValuesJoined(argv, all),
+      options: all,
       strict: true,
       allowPositionals: false,
     }).values;
@@ -37,32 +48,90 @@ export function parseFlags<const O extends OptionsConfig>(argv: readonly string[
 }
 
 /**
- * The API endpoint: `--endpoint` (or Kafka's `--bootstrap-server`), else SLUICE_ENDPOINT,
- * else the local server. A bare `host:port`, as Kafka users type it, means http.
+ * `--shift-by -2`, `--offset -1`, as Kafka users type them: parseArgs calls a value that
+ * starts with a dash ambiguous. A single-dash word after a flag that takes a value is that
+ * value (no command has single-dash flags but -h); a `--word` is still a flag.
  */
-export function resolveEndpoint(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>): string {
+export function dashValuesJoined(argv: readonly string[], options: OptionsConfig): string[] {
+  const shorts = new Set(Object.values(options).flatMap((o) => (o.short === undefined ? [] : [`-${o.short}`])));
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-[^-]/.test(next) && !shorts.has(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+/**
+ * The API endpoints to try, in order: `--endpoint` (or Kafka's `--bootstrap-server`, which
+ * may list several, comma-separated), else SLUICE_ENDPOINT, else the local server. A bare
+ * `host:port`, as Kafka users type it, means http.
+ */
+export function resolveEndpoints(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>): string[] {
   const { endpoint, 'bootstrap-server': bootstrap } = flags;
   if (endpoint !== undefined && bootstrap !== undefined && endpoint !== bootstrap) {
     throw new UsageError('--endpoint and --bootstrap-server disagree; give one');
   }
   const raw = (endpoint ?? bootstrap ?? env.SLUICE_ENDPOINT ?? '').trim() || defaultEndpoint;
-  return raw.includes('://') ? raw : `http://${raw}`;
+  const endpoints = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  if (endpoints.length === 0) throw new UsageError(`no endpoint in '${raw}'`);
+  return endpoints.map((e) => (e.includes('://') ? e : `http://${e}`));
 }
+
+/** The endpoint and its signing, as SluiceClient and Sluice take them. */
+export type Connection = Pick<SluiceClientOptions, 'endpoint' | 'signing'>;
+
+/** How long a server in a --bootstrap-server list has to answer before the next is tried. */
+export const probeTimeoutMs = 5_000;
 
 /**
- * The endpoint and its signing: an execute-api endpoint is signed by the SDK itself;
- * `--region` signs any other (a custom domain), with credentials from the AWS chain.
+ * The endpoint to use and its signing: an execute-api endpoint is signed by the SDK
+ * itself; `--region` signs any other (a custom domain), with credentials from the AWS
+ * chain. Of several endpoints, the first that answers (any HTTP answer, even an error,
+ * counts), as Kafka clients use their bootstrap list; one endpoint is not probed.
  */
-export function connectionFor(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>): Pick<SluiceClientOptions, 'endpoint' | 'signing'> {
-  const endpoint = resolveEndpoint(flags, env);
-  return flags.region === undefined ? { endpoint } : { endpoint, signing: { region: flags.region } };
+export async function connectionFor(flags: ConnectionFlags, io: Pick<CliIo, 'env' | 'signal'>): Promise<Connection> {
+  const connections = resolveEndpoints(flags, io.env).map((endpoint): Connection =>
+    flags.region === undefined ? { endpoint } : { endpoint, signing: { region: flags.region } },
+  );
+  const clients = connections.map((c) => newClient({ ...c, retries: 0, timeoutMs: probeTimeoutMs }));
+  if (connections.length === 1) return connections[0]!;
+  for (const [i, client] of clients.entries()) {
+    try {
+      await client.listTopics({ signal: io.signal });
+      return connections[i]!;
+    } catch (error) {
+      if (!(error instanceof ConnectionError)) return connections[i]!;
+    }
+  }
+  throw new InputError(`cannot reach any of ${connections.map((c) => c.endpoint).join(', ')}`);
 }
 
-/** A client for the resolved endpoint; a malformed endpoint or region is a usage error. */
-export function clientFor(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>): SluiceClient {
-  const connection = connectionFor(flags, env);
+/** A client for the endpoint that answers; a malformed endpoint or region is a usage error. */
+export async function clientFor(flags: ConnectionFlags, io: Pick<CliIo, 'env' | 'signal'>): Promise<SluiceClient> {
+  return newClient(await connectionFor(flags, io));
+}
+
+/** The SDK (producers, consumers, admin) for the endpoint that answers. */
+export async function sluiceFor(flags: ConnectionFlags, io: Pick<CliIo, 'env' | 'signal'>): Promise<Sluice> {
+  const connection = await connectionFor(flags, io);
   try {
-    return new SluiceClient(connection);
+    return new Sluice({ ...connection });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function newClient(options: SluiceClientOptions): SluiceClient {
+  try {
+    return new SluiceClient(options);
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }

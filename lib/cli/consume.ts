@@ -1,7 +1,7 @@
 /** `sluice consume`: print a topic's records, like kafka-console-consumer. */
 import type { PartitionDescription, SluiceClient } from '../client/client.ts';
 import { RemoteError } from '../core/errors.ts';
-import { booleanProperty, clientFor, commonHelp, connectionFor, parseFlags, parseIntFlag, parseProperties, required } from './args.ts';
+import { booleanProperty, clientFor, commonHelp, parseFlags, parseIntFlag, parseProperties, required, sluiceFor, type CommandSpec } from './args.ts';
 import { consumeAsGroupMember } from './consume-group.ts';
 import { stopper, type Run } from './console-run.ts';
 import { OutputClosedError, UsageError } from './errors.ts';
@@ -16,12 +16,15 @@ Prints records as they arrive (long polls), from every partition unless --partit
 given, until --max-messages, --timeout-ms without a new record, or Ctrl-C.
   --topic T              topic name (required)
   --group G              read as a member of consumer group G: partitions are shared with
-                         its other members and what is printed is committed
+                         its other members; on exit it commits what it printed, or where
+                         it started on partitions it printed nothing from
   --partition P          read only partition P
   --offset N|earliest|latest
-                         where to start (default latest; a number needs --partition)
+                         where to start (default latest; a number needs --partition;
+                         -1 is latest and -2 earliest, as in Kafka)
   --from-beginning       start at the earliest offset
-  --max-messages N       stop after N records
+  --max-messages N       stop after N records (0: with --group, only join and commit
+                         the start positions)
   --timeout-ms MS        stop when no record arrives for MS milliseconds
   --print-key            print KEY<TAB>VALUE
   --json                 one JSON object per line: topic, partition, offset,
@@ -45,6 +48,8 @@ const options = {
   json: { type: 'boolean' },
   property: { type: 'string', multiple: true },
 } as const;
+
+export const consumeSpec: CommandSpec = { options, help: consumeHelp };
 
 const knownProperties = [
   'print.key',
@@ -75,20 +80,20 @@ export async function consumeCommand(argv: readonly string[], io: CliIo, out: Ou
   const topic = required('topic', flags.topic);
   const partition = flags.partition === undefined ? undefined : parseIntFlag('--partition', flags.partition);
   const start = startFrom(flags.offset, flags['from-beginning'] ?? false, partition);
-  const maxMessages = flags['max-messages'] === undefined ? Infinity : parseIntFlag('--max-messages', flags['max-messages'], 1);
+  const maxMessages = flags['max-messages'] === undefined ? Infinity : parseIntFlag('--max-messages', flags['max-messages'], 0);
   const timeoutMs = flags['timeout-ms'] === undefined ? undefined : parseIntFlag('--timeout-ms', flags['timeout-ms'], 1);
   const format = textFormatFrom(parseProperties(flags.property, knownProperties), flags['print-key'] ?? false);
   const render = flags.json ? (r: ConsumedRecord) => formatJson(r) : (r: ConsumedRecord) => formatText(r, format);
   if (flags.group !== undefined) {
     // As kafka-console-consumer: a group member reads the partitions the group gives it.
     if (partition !== undefined || flags.offset !== undefined) throw new UsageError('--group cannot be combined with --partition or --offset', 'consume');
-    const connection = connectionFor(flags, io.env);
+    const sluice = await sluiceFor(flags, io);
     const group = flags.group;
-    const count = await consumeAsGroupMember({ connection, group, topic, fromBeginning: flags['from-beginning'] ?? false, maxMessages, timeoutMs, render, io, out });
+    const count = await consumeAsGroupMember({ sluice, group, topic, fromBeginning: flags['from-beginning'] ?? false, maxMessages, timeoutMs, render, io, out });
     io.stderr.write(`Processed a total of ${count} messages\n`);
     return 0;
   }
-  const client = clientFor(flags, io.env);
+  const client = await clientFor(flags, io);
 
   const description = await client.describeTopic(topic, { signal: io.signal });
   let partitions = description.partitions;
@@ -98,7 +103,7 @@ export async function consumeCommand(argv: readonly string[], io: CliIo, out: Ou
     partitions = [one];
   }
 
-  const count = await consumePartitions(client, topic, partitions, start, { maxMessages, timeoutMs, render, io, out });
+  const count = maxMessages === 0 ? 0 : await consumePartitions(client, topic, partitions, start, { maxMessages, timeoutMs, render, io, out });
   io.stderr.write(`Processed a total of ${count} messages\n`);
   return 0;
 }
@@ -107,8 +112,9 @@ export async function consumeCommand(argv: readonly string[], io: CliIo, out: Ou
 export function startFrom(offset: string | undefined, fromBeginning: boolean, partition: number | undefined): Start {
   if (offset !== undefined && fromBeginning) throw new UsageError('give --offset or --from-beginning, not both');
   if (fromBeginning) return 'earliest';
-  if (offset === undefined || offset === 'latest') return 'latest';
-  if (offset === 'earliest') return 'earliest';
+  // -1 and -2 are Kafka's (and kafkajs's seek's) codes for the log end and start.
+  if (offset === undefined || offset === 'latest' || offset.trim() === '-1') return 'latest';
+  if (offset === 'earliest' || offset.trim() === '-2') return 'earliest';
   const number = parseIntFlag('--offset', offset);
   if (partition === undefined) throw new UsageError('--offset N needs --partition');
   return number;

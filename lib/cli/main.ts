@@ -3,7 +3,8 @@
  * local runner): dispatch, and the one place where failures become an exit code and
  * one line on stderr.
  */
-import { groupsCommand } from './groups.ts';
+import { readFileSync } from 'node:fs';
+import { groupsCommand, groupsSpecs } from './groups.ts';
 import { jobsCommand } from './jobs.ts';
 import { ConnectionError } from '../client/client.ts';
 import { ConfigError, SluiceError } from '../core/errors.ts';
@@ -27,11 +28,19 @@ Commands:
                              consumer groups, like kafka-consumer-groups
   jobs run [--topic T]       seal, apply retention and compact now (normally on a schedule)
 
-Every command takes --endpoint URL (alias --bootstrap-server); the default is
-$SLUICE_ENDPOINT, else http://127.0.0.1:8790. Requests to an execute-api URL are
-signed (SigV4) with AWS credentials from the standard chain (AWS_PROFILE, SSO, ...);
---region R signs them for a custom domain too. Run 'sluice <command> --help' for more.
+Every command takes --endpoint URL (alias --bootstrap-server, which may list several
+servers, a:1,b:2: the first that answers is used); the default is $SLUICE_ENDPOINT, else
+http://127.0.0.1:8790. Requests to an execute-api URL are signed (SigV4) with AWS
+credentials from the standard chain (AWS_PROFILE, SSO, ...); --region R signs them for a
+custom domain too. 'sluice --version' prints the version.
+Run 'sluice <command> --help' for more.
 `;
+
+/** The package's version, as `sluice --version` prints it. */
+export function version(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
 
 /** Exit codes: 0 done, 1 failed (the API's error or no answer), 2 usage, 130 interrupted. */
 export const exitCodes = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -61,6 +70,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       case '--help':
       case '-h':
         await out.write(usage);
+        return exitCodes.ok;
+      case '--version':
+      case '-V':
+      case 'version':
+        await out.line(version());
         return exitCodes.ok;
       case 'topics':
         return await topicsCommand(rest, io, out);
@@ -106,6 +120,7 @@ export function describeFailure(error: unknown, argv: readonly string[]): { line
 function helpTopic(argv: readonly string[]): string {
   const [command, sub] = argv;
   if (command === 'topics') return sub && !sub.startsWith('-') && topicCommands.includes(sub) ? `topics ${sub} ` : 'topics ';
+  if (command === 'groups') return sub && !sub.startsWith('-') && Object.hasOwn(groupsSpecs, sub) ? `groups ${sub} ` : 'groups ';
   return command === 'produce' || command === 'consume' ? `${command} ` : '';
 }
 

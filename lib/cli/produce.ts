@@ -1,16 +1,19 @@
 /** `sluice produce`: stdin lines to records, like kafka-console-producer. */
 import { isUtf8 } from 'node:buffer';
-import type { ProduceRecord, ProduceRequest, SluiceClient } from '../client/client.ts';
-import { booleanProperty, clientFor, commonHelp, parseFlags, parseIntFlag, parseProperties, required } from './args.ts';
+import type { Producer } from '../client/producer.ts';
+import type { Message } from '../client/producer-types.ts';
+import { booleanProperty, commonHelp, parseFlags, parseIntFlag, parseProperties, required, sluiceFor, type CommandSpec } from './args.ts';
 import { InputError, UsageError } from './errors.ts';
 import type { CliIo, Output } from './io.ts';
-import { LineReader, lineFormatFrom, parseLine, type LineFormat, type ParsedLine } from './lines.ts';
+import { defaultMaxLineBytes, LineReader, lineFormatFrom, parseLine, type LineFormat, type ParsedLine } from './lines.ts';
 
 export const produceHelp = `Usage: sluice produce --topic T [--partition P] [--key-separator S]
 
 Sends each line of stdin as one record, in order. Lines are batched (up to 500 lines or
 512 KiB per request, or whatever arrived within --linger-ms) and each request is sent
-only after the previous one is acknowledged.
+only after the previous one is acknowledged. The producer is idempotent, as Kafka's is
+by default: a request that failed for a passing reason (429, 5xx, no answer) is sent
+again and still lands once.
   --topic T              topic name (required)
   --partition P          send every record to partition P (default: by key hash)
   --key-separator S      each line is KEY S VALUE, split at the first S; a line
@@ -18,6 +21,8 @@ only after the previous one is acknowledged.
   --property k=v         Kafka console-producer properties: parse.key=true,
                          key.separator=S (default tab), null.marker=M (M is sent as null)
   --linger-ms MS         wait this long for more lines before sending (default 50)
+  --max-line-bytes N     refuse a line longer than N bytes (default 1048576, the
+                         API's request limit); also --property max.line.bytes=N
 ${commonHelp}
 `;
 
@@ -33,9 +38,12 @@ const options = {
   'key-separator': { type: 'string' },
   property: { type: 'string', multiple: true },
   'linger-ms': { type: 'string' },
+  'max-line-bytes': { type: 'string' },
 } as const;
 
-const knownProperties = ['parse.key', 'key.separator', 'null.marker'] as const;
+export const produceSpec: CommandSpec = { options, help: produceHelp };
+
+const knownProperties = ['parse.key', 'key.separator', 'null.marker', 'max.line.bytes'] as const;
 
 export async function produceCommand(argv: readonly string[], io: CliIo, out: Output): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -53,15 +61,32 @@ export async function produceCommand(argv: readonly string[], io: CliIo, out: Ou
     properties.get('key.separator'),
     properties.get('null.marker'),
   );
-  const client = clientFor(flags, io.env);
+  const maxLineBytes = maxLineBytesFrom(flags['max-line-bytes'], properties.get('max.line.bytes'));
+  const sluice = await sluiceFor(flags, io);
 
   // Fail before the user types anything if the topic or partition is wrong.
-  const description = await client.describeTopic(topic, { signal: io.signal });
+  const description = await sluice.client.describeTopic(topic, { signal: io.signal });
   if (partition !== undefined && partition >= description.partitions.length) {
     throw new UsageError(`--partition ${partition} does not exist (topic '${topic}' has ${description.partitions.length})`);
   }
-  await sendLines(client, topic, partition, format, lingerMs, io);
+  // The CLI batches and holds one request in flight itself; the SDK adds idempotence and retries.
+  const producer = sluice.producer({ linger: 0 });
+  await producer.connect();
+  try {
+    await sendLines(producer, topic, partition, format, lingerMs, maxLineBytes, io);
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
   return 0;
+}
+
+/** --max-line-bytes or `--property max.line.bytes`, at most the API's 6 MiB request cap. */
+function maxLineBytesFrom(flag: string | undefined, property: string | undefined): number {
+  if (flag !== undefined && property !== undefined && flag.trim() !== property.trim()) {
+    throw new UsageError('--max-line-bytes and --property max.line.bytes disagree; give one');
+  }
+  const value = flag ?? property;
+  return value === undefined ? defaultMaxLineBytes : parseIntFlag('--max-line-bytes', value, 1, 6 * 1024 * 1024);
 }
 
 const lingerExpired = Symbol('linger');
@@ -74,14 +99,15 @@ const interrupted = Symbol('interrupted');
  * unsure what landed).
  */
 async function sendLines(
-  client: SluiceClient,
+  producer: Producer,
   topic: string,
   partition: number | undefined,
   format: LineFormat,
   lingerMs: number,
+  maxLineBytes: number,
   io: CliIo,
 ): Promise<void> {
-  const reader = new LineReader(io.stdin);
+  const reader = new LineReader(io.stdin, maxLineBytes);
   const stop = interruption(io.signal);
   let batch: ParsedLine[] = [];
   let batchBytes = 0;
@@ -99,10 +125,10 @@ async function sendLines(
     await inflight;
     if (failed.yes) throw failed.error;
     if (batch.length === 0) return;
-    const request = toRequest(batch, partition);
+    const messages = toMessages(batch, partition);
     batch = [];
     batchBytes = 0;
-    inflight = client.produce(topic, request).then(
+    inflight = producer.send({ topic, messages }).then(
       () => undefined,
       (error: unknown) => {
         failed.yes = true;
@@ -116,8 +142,17 @@ async function sendLines(
     for (;;) {
       if (failed.yes) throw failed.error;
       pending ??= reader.next();
-      const next = await Promise.race([pending, stop.promise, ...(batch.length > 0 ? [linger()] : [])]);
-      clearTimeout(timer);
+      let next: Buffer | undefined | typeof lingerExpired | typeof interrupted;
+      try {
+        next = await Promise.race([pending, stop.promise, ...(batch.length > 0 ? [linger()] : [])]);
+      } catch (error) {
+        // A line too long to take: the lines before it are sent, as with a malformed line.
+        pending = undefined;
+        if (error instanceof InputError) await dispatch().then(() => inflight, () => undefined);
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
       if (next === lingerExpired) {
         await dispatch();
         continue;
@@ -169,14 +204,13 @@ function interruption(signal: AbortSignal | undefined): { promise: Promise<typeo
   return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }
 
-/** A batch as one request: text when every key and value is UTF-8, else base64. */
-export function toRequest(lines: readonly ParsedLine[], partition: number | undefined): ProduceRequest {
+/** A batch as SDK messages: text when every key and value is UTF-8, else bytes (sent as base64). */
+export function toMessages(lines: readonly ParsedLine[], partition: number | undefined): Message[] {
   const text = lines.every((l) => (l.key === null || isUtf8(l.key)) && (l.value === null || isUtf8(l.value)));
-  const encoding = text ? 'utf8' : 'base64';
-  const records = lines.map((line): ProduceRecord => ({
-    ...(line.key === null ? {} : { key: line.key.toString(encoding) }),
-    value: line.value === null ? null : line.value.toString(encoding),
+  const show = (bytes: Buffer | null): string | Buffer | null => (bytes === null || !text ? bytes : bytes.toString('utf8'));
+  return lines.map((line): Message => ({
+    ...(line.key === null ? {} : { key: show(line.key) }),
+    value: show(line.value),
     ...(partition === undefined ? {} : { partition }),
   }));
-  return text ? { records } : { records, encoding };
 }

@@ -4,6 +4,7 @@
  */
 import type { TopicConfig } from '../client/client.ts';
 import { apiConfigKey, apiConfigKeys, kafkaConfigNames } from '../client/config-names.ts';
+import { defaultTopicConfig } from '../core/topic-config.ts';
 import { UsageError } from './errors.ts';
 
 type ConfigKey = keyof TopicConfig;
@@ -23,6 +24,27 @@ export function parseConfigEntries(entries: readonly string[] | undefined): Topi
     config[key] = parseValue(key, entry.slice(at + 1).trim());
   }
   return config as TopicConfig;
+}
+
+/** `--add-config k=v,k=v` values (kafka-configs' comma-separated lists) as single `k=v` entries. */
+export function parseConfigList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((value) => value.split(',')).map((entry) => entry.trim()).filter((entry) => entry !== '');
+}
+
+/**
+ * `--delete-config k,k` as a config change that restores each key's default: Kafka drops
+ * the topic's override, and the topic then has the default value, which is what is sent.
+ */
+export function parseConfigNames(values: readonly string[] | undefined): Partial<TopicConfig> {
+  const config: Record<string, string | number> = {};
+  for (const name of parseConfigList(values)) {
+    const key = apiConfigKey(name);
+    if (key === undefined) {
+      throw new UsageError(`unknown config '${name}' (known: ${apiConfigKeys.map((k) => kafkaConfigNames[k]).join(', ')})`);
+    }
+    config[key] = defaultTopicConfig[key];
+  }
+  return config as Partial<TopicConfig>;
 }
 
 function parseValue(key: ConfigKey, value: string): string | number {

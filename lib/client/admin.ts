@@ -222,18 +222,19 @@ export class Admin {
    * `earliest` to the log start (kafkajs's resetOffsets). GROUP_NOT_EMPTY while members run.
    */
   async resetOffsets(options: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
-    await this.client.resetGroupOffsets(options.groupId, { topic: options.topic, to: options.earliest ? 'earliest' : 'latest', execute: true });
+    await this.client.resetGroupOffsets(options.groupId, { topic: options.topic, to: options.earliest ? 'earliest' : 'latest' });
   }
 
   /**
-   * Sluice's reset with every target the API knows (an offset, a timestamp, a shift) and a
-   * dry run by default, as `kafka-consumer-groups --reset-offsets`: answers the plan.
+   * Sluice's reset with every target the API knows (an offset, a timestamp, a shift):
+   * executed, as resetOffsets is, unless `dryRun` (then only the plan is answered, as
+   * `kafka-consumer-groups --reset-offsets` without --execute).
    */
-  resetGroupOffsets(options: { groupId: string; topic: string; to: ResetTarget; execute?: boolean }): Promise<ResetOffsetsResponse> {
+  resetGroupOffsets(options: { groupId: string; topic: string; to: ResetTarget; dryRun?: boolean }): Promise<ResetOffsetsResponse> {
     return this.client.resetGroupOffsets(options.groupId, {
       topic: options.topic,
       to: options.to,
-      ...(options.execute === undefined ? {} : { execute: options.execute }),
+      ...(options.dryRun === true ? { dryRun: true } : {}),
     });
   }
 
@@ -254,7 +255,7 @@ export class Admin {
     const offsets = new Set(wanted.map((w) => w.offset));
     const covered = new Set(wanted.map((w) => w.partition));
     if (offsets.size === 1 && partitions.every((p) => covered.has(p.partition))) {
-      await this.client.resetGroupOffsets(groupId, { topic, to: { offset: wanted[0]!.offset }, execute: true });
+      await this.client.resetGroupOffsets(groupId, { topic, to: { offset: wanted[0]!.offset } });
       return;
     }
     await this.refuseLiveMembers(groupId);

@@ -77,6 +77,8 @@ interface Call {
    * ConnectionError), `never`. Default: `always` for GET, PATCH and DELETE, else `never`.
    */
   readonly retry?: RetryMode;
+  /** Told before each retry. */
+  readonly onRetry?: () => void;
 }
 
 type RetryMode = 'always' | 'network' | 'never';
@@ -117,9 +119,25 @@ export class SluiceClient {
     return this.call({ method: 'GET', path: topicPath(name), signal: options.signal });
   }
 
-  /** Grows the partition count and/or changes config keys. */
-  alterTopic(name: string, request: AlterTopicRequest, options: CallOptions = {}): Promise<TopicDescription> {
-    return this.call({ method: 'PATCH', path: topicPath(name), body: request, signal: options.signal });
+  /**
+   * Grows the partition count and/or changes config keys. A count that is not larger than
+   * the topic's is refused (INVALID_REQUEST), as Kafka refuses it; but when a retry meets
+   * exactly the count and config it asked for, its earlier try landed and lost its answer,
+   * so the topic as it is now is the answer.
+   */
+  async alterTopic(name: string, request: AlterTopicRequest, options: CallOptions = {}): Promise<TopicDescription> {
+    let retried = false;
+    try {
+      return await this.call({ method: 'PATCH', path: topicPath(name), body: request, signal: options.signal, onRetry: () => (retried = true) });
+    } catch (error) {
+      if (!retried || request.partitions === undefined || !(error instanceof SluiceError) || error.code !== 'INVALID_REQUEST') throw error;
+      if (error.details.partitions !== request.partitions) throw error;
+      const now = await this.describeTopic(name, options);
+      const config = now.config as unknown as Readonly<Record<string, unknown>>;
+      const landed = Object.entries(request.config ?? {}).every(([key, value]) => config[key] === value);
+      if (!landed) throw error;
+      return now;
+    }
   }
 
   deleteTopic(name: string, options: CallOptions = {}): Promise<void> {
@@ -223,8 +241,8 @@ export class SluiceClient {
   }
 
   /**
-   * Plans, or with `execute: true` sets, a group's committed offsets for every partition of
-   * a topic. GROUP_NOT_EMPTY (409) while members are active. A dry run is retried like a
+   * Sets, or with `dryRun: true` only plans, a group's committed offsets for every partition
+   * of a topic. GROUP_NOT_EMPTY (409) while members are active. A dry run is retried like a
    * GET; an executed reset to an absolute position after network failures only, and a
    * `shiftBy` (which would shift twice) not at all.
    */
@@ -234,7 +252,7 @@ export class SluiceClient {
       path: `${groupPath(group)}/offsets/reset`,
       body: request,
       signal: options.signal,
-      retry: request.execute !== true ? 'always' : typeof request.to === 'object' && 'shiftBy' in request.to ? 'never' : 'network',
+      retry: request.dryRun === true ? 'always' : typeof request.to === 'object' && 'shiftBy' in request.to ? 'never' : 'network',
     });
   }
 
@@ -250,6 +268,7 @@ export class SluiceClient {
       if (answer.ok) return parseBody<T>(answer.status, answer.text);
       const retriable = mode === 'always' || (mode === 'network' && answer.failure instanceof ConnectionError);
       if (!retriable || !answer.failure.retriable || attempt >= this.retry.retries) throw answer.failure;
+      call.onRetry?.();
       await sleep(backoffDelay(attempt, this.retry, answer.retryAfterMs), call.signal);
     }
   }

@@ -249,8 +249,8 @@ export type ResetTarget =
 export interface ResetOffsetsRequest {
   readonly topic: string;
   readonly to: ResetTarget;
-  /** false (the default) plans only: a dry run. */
-  readonly execute?: boolean;
+  /** true plans only (nothing changes); unset or false sets the offsets. */
+  readonly dryRun?: boolean;
 }
 
 export interface ResetOffsetsResponse {

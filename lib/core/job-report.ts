@@ -22,6 +22,32 @@ export interface CompactionResult {
   readonly recordsRemoved: number;
 }
 
+/**
+ * Work a run looked at and left for a later one, and when it falls due: the records of a
+ * partition's tail not sealed yet, or its oldest segment kept until retention expires it.
+ */
+export interface Deferral {
+  /** `seal`: records still in the tail; `retention`: the oldest sealed segment. */
+  readonly job: 'seal' | 'retention';
+  /** How many records wait (a compacted segment may hold fewer than its offset range). */
+  readonly records: number;
+  /** From this time (ms since the epoch) a run does it. */
+  readonly dueAt: number;
+  /**
+   * What sets dueAt: the topic's `segment.ms` or `retention.ms`, or `seal.min.age` (the
+   * sealer leaves batches younger than its minimum age alone, see lib/storage/log.ts).
+   */
+  readonly reason: 'segment.ms' | 'retention.ms' | 'seal.min.age';
+}
+
+/** A deleted topic whose data waits for its purge (after a delay that outlasts containers' topic caches). */
+export interface PendingPurge {
+  readonly topic: string;
+  readonly deletedAt: number;
+  /** From this time (ms since the epoch) a run purges it. */
+  readonly dueAt: number;
+}
+
 export interface PartitionReport {
   readonly topic: string;
   readonly partition: number;
@@ -31,11 +57,15 @@ export interface PartitionReport {
   readonly retention?: RetentionResult;
   readonly compaction?: CompactionResult;
   readonly garbageDeleted?: number;
+  /** What is left for later, and when it is due (absent from older servers' answers). */
+  readonly deferred?: readonly Deferral[];
 }
 
 export interface JobReport {
   readonly partitions: readonly PartitionReport[];
   readonly purgedTopics: readonly string[];
+  /** Deleted topics not purged yet (absent from older servers' answers). */
+  readonly pendingPurges?: readonly PendingPurge[];
 }
 
 export interface JobSummary {

@@ -46,7 +46,9 @@ export function validateGroupId(name: unknown, field = 'group'): string {
 
 function validateName(name: unknown, what: string, field: string): string {
   if (typeof name !== 'string' || !namePattern.test(name) || name === '.' || name === '..') {
-    throw new InvalidRequestError(`invalid ${what} ${JSON.stringify(name)}: use 1 to 249 of a-z A-Z 0-9 . _ - (not "." or "..")`, {
+    // A short prefix: the value may be megabytes long, or nested past what stringify can walk.
+    const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 40)) + (name.length > 40 ? '…' : '') : `(a ${typeof name})`;
+    throw new InvalidRequestError(`invalid ${what} ${shown}: use 1 to 249 of a-z A-Z 0-9 . _ - (not "." or "..")`, {
       details: { field },
     });
   }
@@ -94,7 +96,8 @@ export function mergeTopicConfig(base: TopicConfig, update: unknown): TopicConfi
   }
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(update)) {
-    const rule = rules[key as keyof TopicConfig];
+    // Own keys only: 'constructor' or 'toString' must not find Object's methods.
+    const rule = Object.hasOwn(rules, key) ? rules[key as keyof TopicConfig] : undefined;
     if (!rule) {
       throw new InvalidRequestError(`unknown config key '${key}'; known: ${Object.keys(rules).join(', ')}`, {
         details: { field: `config.${key}` },

@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { Storage } from '../storage/index.ts';
 import { partitionKey } from '../storage/tail.ts';
 import type { TopicMeta } from '../storage/topics.ts';
-import type { JobReport, PartitionReport } from '../core/job-report.ts';
+import type { JobReport, PartitionReport, PendingPurge } from '../core/job-report.ts';
 import { compactPartition } from './compaction.ts';
+import { deferredWork, type PartitionView } from './deferred.ts';
 import { collectGarbage } from './gc.ts';
 import { purgeDeletedTopic } from './purge.ts';
 import { applyRetention } from './retention.ts';
@@ -44,16 +45,20 @@ export async function runJobs(storage: Storage, options: JobOptions = {}): Promi
     }
   }
   const purgedTopics: string[] = [];
+  const pendingPurges: PendingPurge[] = [];
   if (!options.topic) {
     for (const { topic, deletedAt } of await storage.topics.listDeleted()) {
       // Containers may still append under the old id for their topic cache's lifetime
       // plus a request's: purge after that, or such appends would outlive the purge.
-      if (deletedAt > now() - purgeDelayMs) continue;
+      if (deletedAt > now() - purgeDelayMs) {
+        pendingPurges.push({ topic: topic.name, deletedAt, dueAt: deletedAt + purgeDelayMs });
+        continue;
+      }
       await purgeDeletedTopic(storage, topic);
       purgedTopics.push(topic.name);
     }
   }
-  return { partitions, purgedTopics };
+  return { partitions, purgedTopics, pendingPurges };
 }
 
 async function runPartition(
@@ -66,7 +71,11 @@ async function runPartition(
 ): Promise<PartitionReport> {
   const pk = partitionKey(topic.topicId, partition);
   const sealMinAgeMs = options.sealMinAgeMs ?? defaultSealOptions.sealMinAgeMs;
-  if (!(await mayHaveWork(storage, topic, pk, now(), sealMinAgeMs))) return { topic: topic.name, partition, skipped: false };
+  const { work, view } = await mayHaveWork(storage, topic, pk, now(), sealMinAgeMs);
+  if (!work) {
+    const deferred = await deferredWork(storage, topic, pk, now(), sealMinAgeMs, view);
+    return { topic: topic.name, partition, skipped: false, ...(deferred.length > 0 ? { deferred } : {}) };
+  }
   const lease = await storage.partitions.acquireLease(pk, owner, options.leaseMs ?? 300_000);
   if (!lease) return { topic: topic.name, partition, skipped: true };
   const graceMs = options.garbageGraceMs ?? 3_600_000;
@@ -83,7 +92,17 @@ async function runPartition(
     const garbageDeleted = await collectGarbage(storage, topic, partition, now(), graceMs);
     const worked = seal.segments > 0 || seal.tailItemsDeleted > 0 || (compaction?.segmentsRewritten ?? 0) > 0;
     if (!worked) await storage.partitions.scheduleGc(pk, undefined); // this run made nothing to collect later
-    return { topic: topic.name, partition, skipped: false, seal, retention, ...(compaction ? { compaction } : {}), garbageDeleted };
+    const deferred = await deferredWork(storage, topic, pk, now(), sealMinAgeMs);
+    return {
+      topic: topic.name,
+      partition,
+      skipped: false,
+      seal,
+      retention,
+      ...(compaction ? { compaction } : {}),
+      garbageDeleted,
+      ...(deferred.length > 0 ? { deferred } : {}),
+    };
   } finally {
     await storage.partitions.releaseLease(pk, lease);
   }
@@ -94,16 +113,26 @@ async function runPartition(
  * next to nothing (and writes nothing, not even a lease) while a topic is quiet: a tail
  * item old enough to seal, or left below the sealed end by a crashed run; a garbage pass
  * that an earlier run asked for; the oldest live segment past retentionMs; any segments
- * under a size limit or compaction.
+ * under a size limit or compaction. An idle partition's answer carries what was read,
+ * so its deferred work is told from the same reads.
  */
-async function mayHaveWork(storage: Storage, topic: TopicMeta, pk: string, now: number, sealMinAgeMs: number): Promise<boolean> {
+async function mayHaveWork(
+  storage: Storage,
+  topic: TopicMeta,
+  pk: string,
+  now: number,
+  sealMinAgeMs: number,
+): Promise<{ work: boolean; view?: PartitionView }> {
   const state = await storage.partitions.get(pk);
-  if (state.gcAt !== undefined && state.gcAt <= now) return true;
+  if (state.gcAt !== undefined && state.gcAt <= now) return { work: true };
   const [oldestTail] = await storage.tail.query({ pk, forward: true, limit: 1 });
-  if (oldestTail && (oldestTail.offset < state.sealedOffset || oldestTail.appendedAt <= now - sealMinAgeMs)) return true;
-  if (state.sealedOffset <= state.logStartOffset) return false; // nothing sealed and live
+  if (oldestTail && (oldestTail.offset < state.sealedOffset || oldestTail.appendedAt <= now - sealMinAgeMs)) return { work: true };
+  // From here on, the oldest tail item (if any) is at or above the sealed end.
+  const oldestUnsealed = oldestTail ?? null;
+  if (state.sealedOffset <= state.logStartOffset) return { work: false, view: { state, oldestUnsealed } }; // nothing sealed and live
   const { retentionMs, retentionBytes, cleanupPolicy } = topic.config;
-  if (retentionBytes !== -1 || cleanupPolicy === 'compact') return true;
+  if (retentionBytes !== -1 || cleanupPolicy === 'compact') return { work: true };
   const oldestSegment = await storage.segments.containing(pk, state.logStartOffset);
-  return !oldestSegment || (retentionMs !== -1 && oldestSegment.maxTimestamp < now - retentionMs);
+  const work = !oldestSegment || (retentionMs !== -1 && oldestSegment.maxTimestamp < now - retentionMs);
+  return { work, view: { state, oldestUnsealed, oldestSegment: oldestSegment ?? null } };
 }

@@ -126,8 +126,15 @@ export class TopicStore {
       if (update.partitions !== undefined && update.partitions < current.partitions) {
         throw new InvalidRequestError(
           `partitions can only grow: topic '${name}' has ${current.partitions}, asked for ${update.partitions}`,
-          { details: { field: 'partitions' } },
+          { details: { field: 'partitions', partitions: current.partitions } },
         );
+      }
+      // Kafka refuses this too (INVALID_PARTITIONS "Topic already has 3 partitions."):
+      // the caller believed the topic smaller than it is.
+      if (update.partitions !== undefined && update.partitions === current.partitions) {
+        throw new InvalidRequestError(`topic '${name}' already has ${current.partitions} partitions; partitions can only grow`, {
+          details: { field: 'partitions', partitions: current.partitions },
+        });
       }
       const next: TopicMeta = {
         ...current,

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,10 +203,44 @@ describe('sluice CLI against sluice local', () => {
   test('jobs run reports what it did (nothing is old enough to seal yet) and the records stay readable', async () => {
     const { code, stdout, stderr } = await sluice(['jobs', 'run', '--topic', topic]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^3 partition\(s\): 0 segment\(s\) sealed \(0 records\), 0 dropped by retention/);
+    const lines = stdout.trimEnd().split('\n');
+    const waiting = lines.slice(0, -1).map((line) => /^(.+)-(\d): (\d+) record\(s\) unsealed, due at ((?:\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d) \(segment\.ms\)$/.exec(line));
+    // Each partition with records says what waits and when: sealed at segment.ms after its first append.
+    expect(waiting.length).toBeGreaterThan(0);
+    expect(waiting.every((m) => m !== null && m[1] === topic)).toBe(true);
+    expect(waiting.reduce((n, m) => n + Number(m![3]), 0)).toBe(200);
+    expect(lines.at(-1)).toBe(
+      `3 partition(s): 0 segment(s) sealed (0 records), 0 dropped by retention, 0 record(s) compacted away, 0 orphan object(s) removed, ${waiting.length} left for later`,
+    );
     const consumed = await sluice(['consume', '--topic', topic, '--from-beginning', '--max-messages', '200']);
     expect(consumed.code).toBe(0);
     expect(consumed.stdout.trimEnd().split('\n')).toHaveLength(200);
+  });
+
+  test('topics alter --partitions with the current count is refused in one line, exit 1', async () => {
+    expect(await sluice(['topics', 'alter', '--topic', topic, '--partitions', '3'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `sluice: topic '${topic}' has 3 partition(s); --partitions must be larger (partitions only grow), not 3\n`,
+    });
+  });
+
+  test('a consumer group that reads nothing commits its start positions (groups describe shows them)', async () => {
+    const group = `e2e-group-${randomUUID().slice(0, 8)}`;
+    expect(await sluice(['consume', '--topic', topic, '--group', group, '--from-beginning', '--max-messages', '0'])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: 'Processed a total of 0 messages\n',
+    });
+    const { code, stdout } = await sluice(['groups', 'describe', '--group', group]);
+    expect(code).toBe(0);
+    const rows = stdout.trimEnd().split('\n').filter((line) => line.startsWith(group)).map((line) => line.split(/\s+/));
+    expect(rows.map((r) => [r[2], r[3]])).toEqual([['0', '0'], ['1', '0'], ['2', '0']]);
+  });
+
+  test('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(await sluice(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
   test('an unknown topic is a one-line error and exit 1', async () => {

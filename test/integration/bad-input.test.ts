@@ -48,6 +48,8 @@ interface Case {
   readonly error?: Record<string, unknown>;
   /** Sent to an API whose maxRequestBytes is small. */
   readonly smallApi?: true;
+  /** What the message must say (a real range, the limit it names). */
+  readonly message?: RegExp;
 }
 
 const produce = (name: string, body: unknown, status = 400, code = 'INVALID_REQUEST', extra: Partial<Case> = {}): Case => ({
@@ -84,6 +86,20 @@ const fetchCase = (name: string, query: Record<string, string>, status = 400, co
   code,
   ...extra,
 });
+
+const group = randomName('bad-group');
+const groupCase = (name: string, method: string, path: string, body: unknown, message?: RegExp): Case => ({
+  name: `groups: ${name}`,
+  method,
+  path: `/v1/groups/${group}${path}`,
+  body,
+  status: 400,
+  code: 'INVALID_REQUEST',
+  ...(message ? { message } : {}),
+});
+const commit = (offsets: unknown[]) => ({ memberId: 'm-1', offsets });
+const offsetEntry = (extra: Record<string, unknown> = {}) => ({ topic, partition: 0, offset: 0, leaseEpoch: 1, ...extra });
+const nested = (depth: number, inner = '1') => '['.repeat(depth) + inner + ']'.repeat(depth);
 
 const manyHeaders = Object.fromEntries(
   Array.from({ length: produceLimits.maxHeadersPerRecord + 1 }, (_, i) => [`h${i}`, 'v']),
@@ -161,6 +177,83 @@ const cases: Case[] = [
   produce('partition a string', { records: [{ value: 'a', partition: '0' }] }),
   produce('partition out of range', { records: [{ value: 'a', partition: PARTITIONS }] }),
   produce('partition huge', { records: [{ value: 'a', partition: 1e20 }] }),
+
+  // Real ranges in messages: the topic's, not the largest safe integer.
+  produce('partition beyond the topic, with its range', { records: [{ value: 'a', partition: 7 }] }, 400, 'INVALID_REQUEST', {
+    message: /^records\[0\]\.partition: must be an integer from 0 to 2 \(the topic has 3 partitions\)$/,
+  }),
+  produce('partition negative, with the topic range', { records: [{ value: 'a', partition: -1 }] }, 400, 'INVALID_REQUEST', {
+    message: /from 0 to 2 \(the topic has 3 partitions\)/,
+  }),
+  produce('producerId negative', { records: [{ value: 'a', partition: 0 }], producerId: -1, producerEpoch: 0, sequences: { 0: 0 } }, 400, 'INVALID_REQUEST', {
+    message: /^producerId: must be a non-negative integer/,
+  }),
+
+  // Idempotent fields: sequences is bounded by the records before it is read.
+  produce('sequences naming more partitions than records', { records: [{ value: 'a', partition: 0 }], producerId: 1, producerEpoch: 0, sequences: { 0: 0, 1: 0 } }, 400, 'INVALID_REQUEST', {
+    message: /^sequences: at most 1 partitions/,
+  }),
+  produce('sequences keyed beyond the largest partition count', { records: [{ value: 'a', partition: 0 }], producerId: 1, producerEpoch: 0, sequences: { 1000: 0 } }, 400, 'INVALID_REQUEST', {
+    message: /from 0 to 999/,
+  }),
+  produce('sequences not an object', { records: [{ value: 'a', partition: 0 }], producerId: 1, producerEpoch: 0, sequences: [0] }),
+  produce('a sequence negative', { records: [{ value: 'a', partition: 0 }], producerId: 1, producerEpoch: 0, sequences: { 0: -1 } }, 400, 'INVALID_REQUEST', {
+    message: /^sequences\.0: must be an integer from 0 to 2147483647$/,
+  }),
+
+  // Shapes bounded on every route, before anything walks them.
+  produceRaw('a body nested deeper than the limit', `{"records": [{"value": "a", "headers": ${nested(40, '{}')}}]}`),
+  produceRaw('a body of a million open brackets', '['.repeat(1_000_000)),
+  create('a name that is a deeply nested array', { name: JSON.parse(nested(30)), partitions: 1 }),
+  { name: 'create: a name of a million characters (quoted short)', method: 'POST', path: '/v1/topics', body: { name: 'n'.repeat(1_000_000) }, status: 400, code: 'INVALID_REQUEST', message: /^name: must be a topic name: 1 to 249/ },
+  produce('an unknown field with a huge name (quoted short)', { records: [{ value: 'a', partition: 0 }], ['x'.repeat(100_000)]: 1 }, 400, 'INVALID_REQUEST', {
+    message: /^body: unknown field "x{40}"…; allowed: records, encoding, producerId, producerEpoch, sequences$/,
+  }),
+  { name: 'path: longer than the limit', method: 'GET', path: `/v1/topics/${topic}/${'x'.repeat(3000)}`, status: 400, code: 'INVALID_REQUEST', message: /^path: must be at most 2048 characters$/ },
+  fetchCase('too many query parameters', Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`p${i}`, '1'])), 400, 'INVALID_REQUEST', {
+    message: /at most 16 query parameters/,
+  }),
+  fetchCase('a query value longer than the limit', { offset: '0', encoding: 'b'.repeat(300) }, 400, 'INVALID_REQUEST', { message: /at most 256 characters/ }),
+  { name: 'list: too many query parameters on a route that reads none', method: 'GET', path: '/v1/topics', query: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p${i}`, '1'])), status: 400, code: 'INVALID_REQUEST' },
+  fetchCase('offset negative, with the range', { offset: '-1' }, 400, 'INVALID_REQUEST', { message: /^offset: must be a non-negative integer$/ }),
+  fetchCase('maxRecords too large, with the range', { offset: '0', maxRecords: '10001' }, 400, 'INVALID_REQUEST', { message: /^maxRecords: must be an integer from 1 to 10000$/ }),
+  fetchCase('waitMs negative, with the range', { offset: '0', waitMs: '-5' }, 400, 'INVALID_REQUEST', { message: /^waitMs: must be a non-negative integer/ }),
+
+  // Topic config objects: counted, and each key a known one, before storage reads them.
+  create('config with more keys than there are', { name: randomName(), partitions: 1, config: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 1])) }),
+  create("config key 'constructor' (a plain object's own)", { name: randomName(), partitions: 1, config: { constructor: 1 } }),
+  create("config key 'toString'", { name: randomName(), partitions: 1, config: { toString: 1 } }),
+  { name: "alter: config key '__proto__'", method: 'PATCH', path: `/v1/topics/${topic}`, rawBody: '{"config": {"__proto__": {"retentionMs": 1}}}', status: 400, code: 'INVALID_REQUEST' },
+  { name: 'alter: partitions equal to the current count', method: 'PATCH', path: `/v1/topics/${topic}`, body: { partitions: PARTITIONS }, status: 400, code: 'INVALID_REQUEST', message: /already has 3 partitions/, error: { partitions: PARTITIONS } },
+
+  // Producers.
+  { name: 'producers: transactionalId over 256 bytes', method: 'POST', path: '/v1/producers', body: { transactionalId: 't'.repeat(257) }, status: 400, code: 'INVALID_REQUEST', message: /1 to 256 bytes/ },
+  { name: 'producers: transactionalId of a million characters', method: 'POST', path: '/v1/producers', body: { transactionalId: 't'.repeat(1_000_000) }, status: 400, code: 'INVALID_REQUEST' },
+  { name: 'producers: transactionalId not a string', method: 'POST', path: '/v1/producers', body: { transactionalId: ['a'] }, status: 400, code: 'INVALID_REQUEST' },
+
+  // Group bodies and paths.
+  groupCase('join with too many topics', 'POST', '/members', { topics: Array.from({ length: 101 }, (_, i) => `t${i}`) }, /1 to 100 topic names/),
+  groupCase('join with a topic name of a million characters', 'POST', '/members', { topics: ['t'.repeat(1_000_000)] }, /^topics\[0\]: must be a topic name/),
+  groupCase('join with sessionTimeoutMs out of range', 'POST', '/members', { topics: [topic], sessionTimeoutMs: 10 }, /from 1000 to 300000/),
+  groupCase('join with an instanceId too long', 'POST', '/members', { topics: [topic], instanceId: 'i'.repeat(300) }),
+  groupCase('commit with too many offsets', 'POST', '/offsets', commit(Array.from({ length: 10_001 }, () => offsetEntry())), /1 to 10000 offsets/),
+  groupCase('commit with metadata too long', 'POST', '/offsets', commit([offsetEntry({ metadata: 'm'.repeat(4097) })]), /at most 4096 characters/),
+  groupCase('commit with a partition past any topic', 'POST', '/offsets', commit([offsetEntry({ partition: 1000 })]), /from 0 to 999/),
+  groupCase('commit with a negative offset', 'POST', '/offsets', commit([offsetEntry({ offset: -1 })]), /^offsets\[0\]\.offset: must be a non-negative integer$/),
+  groupCase('commit with leaseEpoch 0', 'POST', '/offsets', commit([offsetEntry({ leaseEpoch: 0 })]), /must be a positive integer/),
+  groupCase('commit with a memberId too long', 'POST', '/offsets', { memberId: 'm'.repeat(257), offsets: [offsetEntry()] }, /1 to 256 characters/),
+  groupCase('reset with dryRun not a boolean', 'POST', '/offsets/reset', { topic, to: 'earliest', dryRun: 'true' }, /^dryRun: must be true or false$/),
+  groupCase('reset with the old execute field', 'POST', '/offsets/reset', { topic, to: 'earliest', execute: true }, /unknown field "execute"/),
+  groupCase('reset to a negative offset', 'POST', '/offsets/reset', { topic, to: { offset: -1 } }, /^to\.offset: must be a non-negative integer$/),
+  groupCase('reset to two targets at once', 'POST', '/offsets/reset', { topic, to: { offset: 1, shiftBy: 1 } }),
+  {
+    name: 'groups: a member id in the path too long',
+    method: 'POST',
+    path: `/v1/groups/${group}/members/${'m'.repeat(300)}/heartbeat`,
+    status: 400,
+    code: 'INVALID_REQUEST',
+  },
+  { name: 'groups: a group id in the path too long', method: 'GET', path: `/v1/groups/${'g'.repeat(300)}`, status: 400, code: 'INVALID_REQUEST' },
 
   // Timestamp.
   produce('timestamp negative', { records: [{ value: 'a', partition: 0, timestamp: -1 }] }),
@@ -291,7 +384,9 @@ const cases: Case[] = [
   { name: 'fetch: partition out of range', method: 'GET', path: fetchPath(PARTITIONS), query: { offset: '0' }, status: 400, code: 'INVALID_REQUEST' },
   { name: 'fetch: partition far out of range', method: 'GET', path: fetchPath(999_999_999), query: { offset: '0' }, status: 400, code: 'INVALID_REQUEST' },
   { name: 'fetch: partition not a number', method: 'GET', path: fetchPath('first'), query: { offset: '0' }, status: 400, code: 'INVALID_REQUEST' },
-  { name: 'fetch: partition negative', method: 'GET', path: fetchPath('-1'), query: { offset: '0' }, status: 400, code: 'INVALID_REQUEST' },
+  { name: 'fetch: partition negative', method: 'GET', path: fetchPath('-1'), query: { offset: '0' }, status: 400, code: 'INVALID_REQUEST', message: /^partition: must be an integer from 0 to 2 \(the topic has 3 partitions\), got "-1"$/ },
+  { name: 'fetch: partition beyond the topic, with its range', method: 'GET', path: fetchPath(PARTITIONS), query: { offset: '0' }, status: 400, code: 'INVALID_REQUEST', message: /^partition: must be an integer from 0 to 2 \(the topic has 3 partitions\), got "3"$/ },
+  { name: 'offsets: at a timestamp too large', method: 'GET', path: offsetsPath(), query: { at: '99999999999999999' }, status: 400, code: 'INVALID_REQUEST', message: /"earliest", "latest" or a timestamp/ },
 
   // Offsets by time.
   { name: 'offsets: at is garbage', method: 'GET', path: offsetsPath(), query: { at: 'yesterday' }, status: 400, code: 'INVALID_REQUEST' },
@@ -395,6 +490,9 @@ describe('bad input', () => {
     expect(typeof res.body.error.message).toBe('string');
     expect(res.body.error.message.length).toBeGreaterThan(0);
     if (c.error) expect(res.body.error).toMatchObject(c.error);
+    if (c.message) expect(res.body.error.message).toMatch(c.message);
+    // A message never echoes a large input back.
+    expect(res.body.error.message.length).toBeLessThan(600);
   });
 
   it('after all of them the log is unchanged and the server logged no fault', async () => {

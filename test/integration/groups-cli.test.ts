@@ -88,4 +88,75 @@ describe('sluice groups', () => {
     const usage = await sluice('groups', 'reset-offsets', '--group', group, '--topic', topic);
     expect(usage.code).toBe(2);
   });
+
+  it('a new group that reads nothing still commits where it started: the log start with --from-beginning', async () => {
+    const topic = randomName();
+    const group = randomName('group');
+    await call(stack.api, 'POST', '/v1/topics', { body: { name: topic, partitions: 2 } });
+    await call(stack.api, 'POST', `/v1/topics/${topic}/records`, {
+      body: { records: Array.from({ length: 5 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })) },
+    });
+
+    const nothing = await sluice('consume', '--topic', topic, '--group', group, '--from-beginning', '--max-messages', '0');
+    expect(nothing).toEqual({ code: 0, stdout: '', stderr: 'Processed a total of 0 messages\n' });
+    const described = rows((await sluice('groups', 'describe', '--group', group)).stdout).slice(3);
+    expect(described.map((r) => r.slice(2, 6))).toEqual([
+      ['0', '0', '3', '3'],
+      ['1', '0', '2', '2'],
+    ]);
+    // The next run starts there, not at a later log end.
+    const all = await sluice('consume', '--topic', topic, '--group', group, '--max-messages', '5');
+    expect(all.stdout.split('\n').filter(Boolean).sort()).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
+  }, 30_000);
+
+  it('a timeout with nothing read commits the log end it started at, so later records are not skipped', async () => {
+    const topic = randomName();
+    const group = randomName('group');
+    await call(stack.api, 'POST', '/v1/topics', { body: { name: topic, partitions: 1 } });
+    await call(stack.api, 'POST', `/v1/topics/${topic}/records`, { body: { records: [{ value: 'old' }] } });
+
+    const idle = await sluice('consume', '--topic', topic, '--group', group, '--timeout-ms', '300');
+    expect(idle).toEqual({ code: 0, stdout: '', stderr: 'Processed a total of 0 messages\n' });
+    expect(rows((await sluice('groups', 'describe', '--group', group)).stdout).at(-1)!.slice(3, 6)).toEqual(['1', '1', '0']);
+
+    await call(stack.api, 'POST', `/v1/topics/${topic}/records`, { body: { records: [{ value: 'new' }] } });
+    const next = await sluice('consume', '--topic', topic, '--group', group, '--max-messages', '1');
+    expect(next.stdout).toBe('new\n');
+  }, 30_000);
+
+  it('reset-offsets --topic T:P moves only those partitions; --all-topics every topic of the group', async () => {
+    const [one, two] = [randomName(), randomName()];
+    const group = randomName('group');
+    for (const topic of [one, two]) {
+      await call(stack.api, 'POST', '/v1/topics', { body: { name: topic, partitions: 3 } });
+      await call(stack.api, 'POST', `/v1/topics/${topic}/records`, {
+        body: { records: Array.from({ length: 9 }, (_, i) => ({ value: `v${i}`, partition: i % 3 })) },
+      });
+    }
+    // The group has read everything of both topics.
+    for (const topic of [one, two]) {
+      expect((await sluice('consume', '--topic', topic, '--group', group, '--from-beginning', '--max-messages', '9')).code).toBe(0);
+    }
+    const committed = async (topic: string) =>
+      rows((await sluice('groups', 'describe', '--group', group)).stdout)
+        .filter((r) => r[1] === topic)
+        .map((r) => r[3]);
+    expect(await committed(one)).toEqual(['3', '3', '3']);
+
+    const planned = await sluice('groups', 'reset-offsets', '--group', group, '--topic', `${one}:0,2`, '--shift-by', '-2');
+    expect(rows(planned.stdout)).toEqual([
+      ['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'],
+      [group, one, '0', '1'],
+      [group, one, '2', '1'],
+      ['(dry run: nothing changed; add --execute to apply)'],
+    ]);
+    expect(await committed(one)).toEqual(['3', '3', '3']);
+    expect((await sluice('groups', 'reset-offsets', '--group', group, '--topic', `${one}:0,2`, '--shift-by', '-2', '--execute')).code).toBe(0);
+    expect(await committed(one)).toEqual(['1', '3', '1']);
+
+    const everything = await sluice('groups', 'reset-offsets', '--group', group, '--all-topics', '--to-earliest', '--execute');
+    expect(everything.code).toBe(0);
+    expect(rows(everything.stdout).slice(1).map((r) => r[1])).toEqual([one, one, one, two, two, two]);
+    expect([...(await committed(one)), ...(await committed(two))]).toEqual(['0', '0', '0', '0', '0', '0']);
+  }, 60_000);
 });

@@ -135,7 +135,7 @@ describe('consumer groups', () => {
     ]);
     expect((await call(stack.api, 'GET', '/v1/groups')).body.groups).toContainEqual({ group, members: 1 });
 
-    const busy = await call(stack.api, 'POST', `/v1/groups/${group}/offsets/reset`, { body: { topic, to: 'earliest', execute: true } });
+    const busy = await call(stack.api, 'POST', `/v1/groups/${group}/offsets/reset`, { body: { topic, to: 'earliest' } });
     expect(busy.status).toBe(409);
     expect(busy.body.error.code).toBe('GROUP_NOT_EMPTY');
     expect((await call(stack.api, 'DELETE', `/v1/groups/${group}`)).status).toBe(409);
@@ -146,12 +146,22 @@ describe('consumer groups', () => {
     expect(b.assignments.map((l) => [l.partition, l.committedOffset])).toEqual([[0, 3], [1, 3]]);
     await call(stack.api, 'DELETE', `/v1/groups/${group}/members/${b.memberId}`);
 
-    const plan = await call(stack.api, 'POST', `/v1/groups/${group}/offsets/reset`, { body: { topic, to: { shiftBy: -2 } } });
+    // dryRun: true plans only; without it (or with false) the reset is executed.
+    const plan = await call(stack.api, 'POST', `/v1/groups/${group}/offsets/reset`, { body: { topic, to: { shiftBy: -2 }, dryRun: true } });
     expect(plan.body).toEqual({ offsets: [{ topic, partition: 0, offset: 1 }, { topic, partition: 1, offset: 1 }], executed: false });
     expect((await call(stack.api, 'GET', `/v1/groups/${group}`)).body.totalLag).toBe(4);
-    const done = await call(stack.api, 'POST', `/v1/groups/${group}/offsets/reset`, { body: { topic, to: 'latest', execute: true } });
-    expect(done.body.executed).toBe(true);
+    const done = await call(stack.api, 'POST', `/v1/groups/${group}/offsets/reset`, { body: { topic, to: 'latest' } });
+    expect(done.body).toEqual({ offsets: [{ topic, partition: 0, offset: 5 }, { topic, partition: 1, offset: 5 }], executed: true });
     expect((await call(stack.api, 'GET', `/v1/groups/${group}`)).body).toMatchObject({ state: 'Empty', totalLag: 0 });
+    const back = await call(stack.api, 'POST', `/v1/groups/${group}/offsets/reset`, { body: { topic, to: { offset: 2 }, dryRun: false } });
+    expect(back.body.executed).toBe(true);
+    expect((await call(stack.api, 'GET', `/v1/groups/${group}`)).body.totalLag).toBe(6);
+    // The old field is refused, not silently ignored: a caller that meant a dry run must not execute.
+    const old = await call(stack.api, 'POST', `/v1/groups/${group}/offsets/reset`, { body: { topic, to: 'latest', execute: false } });
+    expect({ status: old.status, code: old.body.error.code }).toEqual({ status: 400, code: 'INVALID_REQUEST' });
+    const badFlag = await call(stack.api, 'POST', `/v1/groups/${group}/offsets/reset`, { body: { topic, to: 'latest', dryRun: 'yes' } });
+    expect({ status: badFlag.status, code: badFlag.body.error.code }).toEqual({ status: 400, code: 'INVALID_REQUEST' });
+    expect((await call(stack.api, 'GET', `/v1/groups/${group}`)).body.totalLag).toBe(6);
     expect((await call(stack.api, 'DELETE', `/v1/groups/${group}`)).status).toBe(204);
     expect((await call(stack.api, 'GET', `/v1/groups/${group}`)).status).toBe(404);
   });

@@ -1,6 +1,7 @@
 /** Topic administration through the API on DynamoDB Local. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Api } from '../../lib/api/types.ts';
+import { SluiceClient } from '../../lib/client/client.ts';
 import { defaultTopicConfig } from '../../lib/core/topic-config.ts';
 import type { Storage } from '../../lib/storage/index.ts';
 import { call, createApi, randomName, sameTables, testStorage } from '../support/stack.ts';
@@ -51,6 +52,47 @@ describe('topics', () => {
     const res = await call(other, 'POST', `/v1/topics/${name}/records`, { body: { records: [{ key: 'k', value: 'y', partition: 3 }] } });
     expect(res.status).toBe(200);
     expect(res.body.offsets).toEqual([{ partition: 3, offset: 0 }]);
+  });
+
+  it('refuses a partition count equal to the current one, as Kafka does, naming the count; fewer stays refused', async () => {
+    const name = randomName();
+    await call(api, 'POST', '/v1/topics', { body: { name, partitions: 3 } });
+    const before = (await call(api, 'GET', `/v1/topics/${name}`)).body;
+    for (const body of [{ partitions: 3 }, { partitions: 3, config: { retentionMs: 5000 } }]) {
+      const same = await call(api, 'PATCH', `/v1/topics/${name}`, { body });
+      expect(same.status).toBe(400);
+      expect(same.body.error).toMatchObject({ code: 'INVALID_REQUEST', field: 'partitions', partitions: 3 });
+      expect(same.body.error.message).toBe(`topic '${name}' already has 3 partitions; partitions can only grow`);
+    }
+    const fewer = await call(api, 'PATCH', `/v1/topics/${name}`, { body: { partitions: 2 } });
+    expect(fewer.body.error).toMatchObject({ code: 'INVALID_REQUEST', partitions: 3 });
+    expect(fewer.body.error.message).toMatch(/has 3, asked for 2/);
+    // Nothing changed: the config of the refused request did not land either.
+    expect((await call(api, 'GET', `/v1/topics/${name}`)).body).toEqual(before);
+    expect((await call(api, 'PATCH', `/v1/topics/${name}`, { body: { partitions: 4 } })).body.partitions).toHaveLength(4);
+  });
+
+  it("the SDK's alterTopic whose answer was lost: its retry meets its own change and answers the topic", async () => {
+    const name = randomName();
+    await call(api, 'POST', '/v1/topics', { body: { name, partitions: 1 } });
+    let patches = 0;
+    // A transport over the API that loses the answer of the first PATCH after it landed.
+    const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(String(input));
+      const rawBody = init?.body instanceof Uint8Array ? Buffer.from(init.body) : typeof init?.body === 'string' ? init.body : undefined;
+      const res = await call(api, init?.method ?? 'GET', url.pathname, { query: Object.fromEntries(url.searchParams), ...(rawBody ? { rawBody } : {}) });
+      if (init?.method === 'PATCH' && ++patches === 1) {
+        throw Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      }
+      return new Response(res.body === undefined ? null : JSON.stringify(res.body), { status: res.status, headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const client = new SluiceClient({ endpoint: 'http://sluice.test:1/', fetch: fetchFn, retries: 3, retryMinDelayMs: 1, retryMaxDelayMs: 5 });
+    const altered = await client.alterTopic(name, { partitions: 3, config: { retentionMs: 5000 } });
+    expect(patches).toBe(2);
+    expect(altered.partitions).toHaveLength(3);
+    expect(altered.config.retentionMs).toBe(5000);
+    // Without a lost answer, asking for the count the topic has is still refused.
+    await expect(client.alterTopic(name, { partitions: 3 })).rejects.toMatchObject({ code: 'INVALID_REQUEST', status: 400 });
   });
 
   it('delete then create under the same name gets a new topicId and shows none of the old data', async () => {

@@ -2,15 +2,17 @@ import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { ConnectionError } from '../../lib/client/client.ts';
 import { RemoteError, errorFromResponse } from '../../lib/core/errors.ts';
-import { parseIntFlag, parseProperties, resolveEndpoint } from '../../lib/cli/args.ts';
-import { startFrom, textFormatFrom } from '../../lib/cli/consume.ts';
+import { commonHelp, dashValuesJoined, globalOptions, parseFlags, parseIntFlag, parseProperties, resolveEndpoints, type CommandSpec } from '../../lib/cli/args.ts';
+import { consumeSpec, startFrom, textFormatFrom } from '../../lib/cli/consume.ts';
 import { InputError, UsageError } from '../../lib/cli/errors.ts';
 import { decodeRecord, defaultTextFormat, formatJson, formatText, type ConsumedRecord } from '../../lib/cli/format.ts';
-import { LineReader, lineFormatFrom, parseLine } from '../../lib/cli/lines.ts';
+import { defaultMaxLineBytes, LineReader, LineTooLongError, lineFormatFrom, parseLine } from '../../lib/cli/lines.ts';
 import { describeFailure } from '../../lib/cli/main.ts';
-import { toRequest } from '../../lib/cli/produce.ts';
-import { formatConfig, parseConfigEntries } from '../../lib/cli/topic-config.ts';
-import { formatDescription } from '../../lib/cli/topics.ts';
+import { produceSpec, toMessages } from '../../lib/cli/produce.ts';
+import { groupsSpecs, parseTopicSelection } from '../../lib/cli/groups.ts';
+import { clock, describeDeferral, jobsSpec } from '../../lib/cli/jobs.ts';
+import { formatConfig, parseConfigEntries, parseConfigList, parseConfigNames } from '../../lib/cli/topic-config.ts';
+import { formatDescription, topicsSpecs } from '../../lib/cli/topics.ts';
 
 describe('topic config keys', () => {
   test('Kafka keys map to the API camelCase keys with typed values', () => {
@@ -144,11 +146,69 @@ describe('producer lines', () => {
     expect(lines).toEqual(['one', 'two', '', 'three']);
   });
 
-  test('a batch is sent as text when it is UTF-8, else as base64', () => {
-    const text = toRequest([{ key: Buffer.from('k'), value: Buffer.from('v') }, { key: null, value: null }], 2);
-    expect(text).toEqual({ records: [{ key: 'k', value: 'v', partition: 2 }, { value: null, partition: 2 }] });
-    const binary = toRequest([{ key: null, value: Buffer.from([0xff, 0x00]) }], undefined);
-    expect(binary).toEqual({ records: [{ value: '/wA=' }], encoding: 'base64' });
+  test('a batch goes to the SDK as text when it is UTF-8, else as bytes', () => {
+    const text = toMessages([{ key: Buffer.from('k'), value: Buffer.from('v') }, { key: null, value: null }], 2);
+    expect(text).toEqual([{ key: 'k', value: 'v', partition: 2 }, { value: null, partition: 2 }]);
+    const binary = toMessages([{ key: null, value: Buffer.from([0xff, 0x00]) }], undefined);
+    expect(binary).toEqual([{ value: Buffer.from([0xff, 0x00]) }]);
+  });
+});
+
+describe('line length limit', () => {
+  async function readAll(reader: LineReader): Promise<{ lines: string[]; error?: unknown }> {
+    const lines: string[] = [];
+    try {
+      for (let line = await reader.next(); line !== undefined; line = await reader.next()) lines.push(line.toString());
+    } catch (error) {
+      return { lines, error };
+    }
+    return { lines };
+  }
+
+  test('the default limit is the API request limit, 1 MiB', () => {
+    expect(defaultMaxLineBytes).toBe(1024 * 1024);
+  });
+
+  test('a line of exactly the limit passes, CRLF not counted, even split across chunks', async () => {
+    const reader = new LineReader(Readable.from([Buffer.from('abc'), Buffer.from('de\r'), Buffer.from('\nfghij\n')]), 5);
+    expect(await readAll(reader)).toEqual({ lines: ['abcde', 'fghij'] });
+  });
+
+  test('the lines before a long one are handed out, then an error names the long line', async () => {
+    const reader = new LineReader(Readable.from([Buffer.from('ok\nfine\n'), Buffer.from('toolong'), Buffer.from('x\nnever\n')]), 5);
+    const { lines, error } = await readAll(reader);
+    expect(lines).toEqual(['ok', 'fine']);
+    expect(error).toEqual(new LineTooLongError(3, 5));
+    expect((error as Error).message).toBe('line 3 is longer than 5 bytes (the limit; see --max-line-bytes)');
+    expect(error).toBeInstanceOf(InputError);
+  });
+
+  test('an endless line without a newline is refused once the limit is passed, without reading the rest', async () => {
+    let pulled = 0;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    async function* endless() {
+      for (;;) {
+        pulled++;
+        yield chunk;
+      }
+    }
+    const reader = new LineReader(endless(), 1024 * 1024);
+    await expect(reader.next()).rejects.toThrow(LineTooLongError);
+    expect(pulled).toBe(17); // 16 chunks make exactly 1 MiB; the 17th passes it
+  });
+
+  test('100 MB without a newline costs linear time (no re-copying of what was read)', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const chunks = Math.ceil((100 * 1024 * 1024) / chunk.length);
+    async function* source() {
+      for (let i = 0; i < chunks; i++) yield chunk;
+    }
+    // A limit above the input: the whole 100 MB is held as one line, read in linear time.
+    const started = performance.now();
+    const reader = new LineReader(source(), 200 * 1024 * 1024);
+    const line = await reader.next();
+    expect(line?.length).toBe(chunks * chunk.length);
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
 
@@ -200,11 +260,32 @@ describe('consumer output', () => {
 
 describe('flags', () => {
   test('the endpoint comes from --endpoint, --bootstrap-server, SLUICE_ENDPOINT, then the local default', () => {
-    expect(resolveEndpoint({ endpoint: 'http://a:1' }, { SLUICE_ENDPOINT: 'http://env:2' })).toBe('http://a:1');
-    expect(resolveEndpoint({ 'bootstrap-server': 'b:9092' }, { SLUICE_ENDPOINT: 'http://env:2' })).toBe('http://b:9092');
-    expect(resolveEndpoint({}, { SLUICE_ENDPOINT: 'https://env.example/prod' })).toBe('https://env.example/prod');
-    expect(resolveEndpoint({}, {})).toBe('http://127.0.0.1:8790');
-    expect(() => resolveEndpoint({ endpoint: 'http://a:1', 'bootstrap-server': 'b:2' }, {})).toThrow(UsageError);
+    expect(resolveEndpoints({ endpoint: 'http://a:1' }, { SLUICE_ENDPOINT: 'http://env:2' })).toEqual(['http://a:1']);
+    expect(resolveEndpoints({ 'bootstrap-server': 'b:9092' }, { SLUICE_ENDPOINT: 'http://env:2' })).toEqual(['http://b:9092']);
+    expect(resolveEndpoints({}, { SLUICE_ENDPOINT: 'https://env.example/prod' })).toEqual(['https://env.example/prod']);
+    expect(resolveEndpoints({}, {})).toEqual(['http://127.0.0.1:8790']);
+    expect(() => resolveEndpoints({ endpoint: 'http://a:1', 'bootstrap-server': 'b:2' }, {})).toThrow(UsageError);
+  });
+
+  test('a --bootstrap-server list gives the endpoints in order; hosts without a scheme become http://', () => {
+    expect(resolveEndpoints({ 'bootstrap-server': 'a:1, b:2,https://c.example' }, {})).toEqual(['http://a:1', 'http://b:2', 'https://c.example']);
+    expect(() => resolveEndpoints({ 'bootstrap-server': ' , ' }, {})).toThrow(UsageError);
+  });
+
+  test('negative numbers after a flag that takes a value are its value, not a flag', () => {
+    const options = { 'shift-by': { type: 'string' }, offset: { type: 'string' }, execute: { type: 'boolean' } } as const;
+    expect(dashValuesJoined(['--shift-by', '-2', '--execute'], options)).toEqual(['--shift-by=-2', '--execute']);
+    expect(dashValuesJoined(['--offset', '-1'], options)).toEqual(['--offset=-1']);
+    // A flag after a flag is still a flag (the missing value is reported), and -h is help.
+    expect(dashValuesJoined(['--offset', '--execute'], options)).toEqual(['--offset', '--execute']);
+    expect(dashValuesJoined(['--offset', '-h'], { ...options, ...globalOptions })).toEqual(['--offset', '-h']);
+    expect(parseFlags(['--shift-by', '-2'], options, 'groups reset-offsets')).toMatchObject({ 'shift-by': '-2' });
+  });
+
+  test('--offset -1 and -2 are latest and earliest, as in Kafka', () => {
+    expect(startFrom('-1', false, undefined)).toBe('latest');
+    expect(startFrom('-2', false, undefined)).toBe('earliest');
+    expect(() => startFrom('-3', false, 0)).toThrow(UsageError);
   });
 
   test('integers are checked', () => {
@@ -220,6 +301,62 @@ describe('flags', () => {
     expect(startFrom('17', false, 0)).toBe(17);
     expect(() => startFrom('17', false, undefined)).toThrow(new UsageError('--offset N needs --partition'));
     expect(() => startFrom('latest', true, undefined)).toThrow(UsageError);
+  });
+});
+
+describe('help', () => {
+  const commands: Array<[string, CommandSpec]> = [
+    ...Object.entries(topicsSpecs).map(([sub, spec]): [string, CommandSpec] => [`topics ${sub}`, spec]),
+    ...Object.entries(groupsSpecs).map(([sub, spec]): [string, CommandSpec] => [`groups ${sub}`, spec]),
+    ['produce', produceSpec],
+    ['consume', consumeSpec],
+    ['jobs run', jobsSpec],
+  ];
+
+  test.each(commands)('sluice %s --help names every flag its parser takes', (_, spec) => {
+    const options = { ...globalOptions, ...spec.options };
+    for (const [name, option] of Object.entries(options)) {
+      expect(spec.help).toMatch(new RegExp(`(^|\\s)--${name}(\\s|=|$)`, 'm'));
+      if ('short' in option && option.short) expect(spec.help).toContain(`-${option.short},`);
+    }
+    expect(spec.help).toContain(commonHelp);
+  });
+});
+
+describe('groups and topics flags', () => {
+  test('--topic T:0,2 selects partitions; T alone all of them', () => {
+    expect(parseTopicSelection('orders')).toEqual({ topic: 'orders' });
+    expect(parseTopicSelection('orders:2,0,2')).toEqual({ topic: 'orders', partitions: [0, 2] });
+    expect(() => parseTopicSelection('orders:x')).toThrow(UsageError);
+    expect(() => parseTopicSelection(':1')).toThrow(UsageError);
+  });
+
+  test('--add-config takes comma lists; --delete-config restores defaults', () => {
+    expect(parseConfigEntries(parseConfigList(['retention.ms=5,segment.ms=1000', 'cleanup.policy=compact']))).toEqual({
+      retentionMs: 5,
+      segmentMs: 1000,
+      cleanupPolicy: 'compact',
+    });
+    expect(parseConfigNames(['retention.ms,cleanup.policy', 'segmentMs'])).toEqual({ retentionMs: 604_800_000, cleanupPolicy: 'delete', segmentMs: 600_000 });
+    expect(() => parseConfigNames(['retention.hours'])).toThrow(UsageError);
+  });
+});
+
+describe('jobs report lines', () => {
+  const now = new Date(2026, 10, 25, 14, 0, 0).getTime();
+
+  test('what was left for later, with its due time and the setting behind it', () => {
+    expect(describeDeferral({ job: 'seal', records: 12, dueAt: now + 2 * 60_000 + 10_000, reason: 'segment.ms' }, now)).toBe(
+      '12 record(s) unsealed, due at 14:02:10 (segment.ms)',
+    );
+    expect(describeDeferral({ job: 'retention', records: 100, dueAt: now + 3_600_000, reason: 'retention.ms' }, now)).toBe(
+      '100 record(s) kept until retention drops them, due at 15:00:00 (retention.ms)',
+    );
+    expect(describeDeferral({ job: 'seal', records: 1, dueAt: now, reason: 'seal.min.age' }, now)).toBe('1 record(s) unsealed, due now (seal.min.age)');
+  });
+
+  test('another day shows its date', () => {
+    expect(clock(now + 24 * 3_600_000, now)).toBe('2026-11-26 14:00:00');
   });
 });
 

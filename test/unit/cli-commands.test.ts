@@ -5,6 +5,7 @@
  */
 import { runCli, type CliRun } from '../support/cli.ts';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
@@ -32,7 +33,17 @@ type Canned = { status: number; body?: unknown } | undefined;
 /** A test's own answer for some requests; undefined falls through to the fake. */
 type Override = (seen: Seen) => Canned | Promise<Canned>;
 
+interface FakeGroup {
+  members: number;
+  /** `${topic}/${partition}` → committed offset */
+  offsets: Map<string, number>;
+}
+
 const topics = new Map<string, FakeTopic>();
+const groups = new Map<string, FakeGroup>();
+/** Answers of idempotent produce requests, by producer, epoch and sequences: a retry gets the first answer. */
+const produced = new Map<string, unknown>();
+let nextProducerId = 1;
 const seen: Seen[] = [];
 let override: Override | undefined;
 let inflight = 0;
@@ -55,6 +66,10 @@ async function answer(request: Seen): Promise<{ status: number; body?: unknown }
   if (forced) return forced;
   const parts = request.path.split('/').slice(1).map(decodeURIComponent);
   const [v1, collection, name, sub, p, leaf] = parts;
+  if (v1 === 'v1' && collection === 'producers' && request.method === 'POST') {
+    return { status: 200, body: { producerId: nextProducerId++, producerEpoch: 0 } };
+  }
+  if (v1 === 'v1' && collection === 'groups') return answerGroups(request, name, sub, p);
   if (v1 !== 'v1' || collection !== 'topics') return { status: 404, body: { error: { code: 'NOT_FOUND', message: 'no route' } } };
   if (name === undefined) {
     if (request.method === 'GET') return { status: 200, body: { topics: [...topics].map(([n, t]) => ({ name: n, partitions: t.partitions.length })) } };
@@ -78,6 +93,9 @@ async function answer(request: Seen): Promise<{ status: number; body?: unknown }
     return { status: 200, body: describeTopic(name, t) };
   }
   if (sub === 'records') {
+    const { producerId, producerEpoch, sequences } = request.body;
+    const idempotence = producerId === undefined ? undefined : JSON.stringify([producerId, producerEpoch, sequences]);
+    if (idempotence !== undefined && produced.has(idempotence)) return { status: 200, body: produced.get(idempotence) };
     const encoding = request.body.encoding ?? 'utf8';
     const offsets = (request.body.records as any[]).map((r, i) => {
       const partition = r.partition ?? (r.key ? Buffer.from(r.key).reduce((a, b) => a + b, 0) : i) % t.partitions.length;
@@ -87,6 +105,7 @@ async function answer(request: Seen): Promise<{ status: number; body?: unknown }
       log.records.push({ offset, timestamp: 1_700_000_000_000 + offset, key: bytes(r.key), value: bytes(r.value), headers: {} });
       return { partition, offset };
     });
+    if (idempotence !== undefined) produced.set(idempotence, { offsets });
     return { status: 200, body: { offsets } };
   }
   const log = t.partitions[Number(p)];
@@ -123,6 +142,40 @@ async function answer(request: Seen): Promise<{ status: number; body?: unknown }
   return { status: 200, body: { offset: request.query.get('at') === 'earliest' ? log.logStartOffset : highWatermark } };
 }
 
+/** The groups routes the CLI's groups commands call: list, describe and reset (dry run or executed). */
+function answerGroups(request: Seen, name: string | undefined, sub: string | undefined, leaf: string | undefined): { status: number; body?: unknown } {
+  if (name === undefined) return { status: 200, body: { groups: [...groups].map(([group, g]) => ({ group, members: g.members })) } };
+  const group = groups.get(name);
+  if (!group) return { status: 404, body: { error: { code: 'GROUP_NOT_FOUND', message: `group '${name}' does not exist` } } };
+  const bounds = (key: string) => {
+    const [topic, partition] = key.split('/') as [string, string];
+    const log = topics.get(topic)!.partitions[Number(partition)]!;
+    return { topic, partition: Number(partition), logStartOffset: log.logStartOffset, highWatermark: log.logStartOffset + log.records.length };
+  };
+  if (sub === undefined && request.method === 'GET') {
+    const partitions = [...group.offsets].map(([key, committedOffset]) => {
+      const { topic, partition, highWatermark } = bounds(key);
+      return { topic, partition, committedOffset, highWatermark, lag: highWatermark - committedOffset, owner: null };
+    });
+    return { status: 200, body: { group: name, state: 'Empty', members: [], partitions, totalLag: partitions.reduce((n, p) => n + p.lag, 0) } };
+  }
+  if (sub === 'offsets' && leaf === 'reset' && request.method === 'POST') {
+    const { topic, to, dryRun } = request.body;
+    const t = topics.get(topic);
+    if (!t) return notFound(topic);
+    const offsets = t.partitions.map((_, partition) => {
+      const key = `${topic}/${partition}`;
+      const { logStartOffset, highWatermark } = bounds(key);
+      const current = group.offsets.get(key) ?? logStartOffset;
+      const wanted = to === 'earliest' ? logStartOffset : to === 'latest' ? highWatermark : 'offset' in to ? to.offset : current + to.shiftBy;
+      return { topic, partition, offset: Math.min(highWatermark, Math.max(logStartOffset, wanted)) };
+    });
+    if (dryRun !== true) for (const o of offsets) group.offsets.set(`${o.topic}/${o.partition}`, o.offset);
+    return { status: 200, body: { offsets, executed: dryRun !== true } };
+  }
+  return { status: 404, body: { error: { code: 'NOT_FOUND', message: 'no route' } } };
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   inflight++;
   maxInflight = Math.max(maxInflight, inflight);
@@ -152,6 +205,8 @@ afterAll(async () => {
 });
 afterEach(() => {
   topics.clear();
+  groups.clear();
+  produced.clear();
   seen.length = 0;
   override = undefined;
   maxInflight = 0;
@@ -161,6 +216,11 @@ afterEach(() => {
 const sluice = (argv: string[], options: CliRun = {}) => runCli(argv, endpoint, options);
 
 const name = () => `t-${randomUUID().slice(0, 8)}`;
+
+/** The produce requests seen, in order. */
+const producePosts = () => seen.filter((s) => s.method === 'POST' && s.path.endsWith('/records'));
+/** Each produce request's records as key and value only. */
+const producedRecords = () => producePosts().map((s) => s.body.records.map(({ key, value }: any) => ({ ...(key === undefined ? {} : { key }), value })));
 
 async function withTopic(partitions = 1): Promise<string> {
   const topic = name();
@@ -205,12 +265,61 @@ describe('sluice topics', () => {
   test('alter sends partitions and config; with neither it is a usage error', async () => {
     const topic = await withTopic();
     expect((await sluice(['topics', 'alter', '--topic', topic, '--partitions', '4', '--config', 'segment.ms=1000'])).code).toBe(0);
-    expect(seen[0]).toMatchObject({ method: 'PATCH', path: `/v1/topics/${topic}`, body: { partitions: 4, config: { segmentMs: 1000 } } });
+    expect(seen.find((s) => s.method === 'PATCH')).toMatchObject({ path: `/v1/topics/${topic}`, body: { partitions: 4, config: { segmentMs: 1000 } } });
     expect(await sluice(['topics', 'alter', '--topic', topic])).toEqual({
       code: 2,
       stdout: '',
-      stderr: "sluice: nothing to alter: give --partitions and/or --config (see 'sluice topics alter --help')\n",
+      stderr: "sluice: nothing to alter: give --partitions, --config, --add-config and/or --delete-config (see 'sluice topics alter --help')\n",
     });
+  });
+
+  test('alter --partitions with the current count (or fewer) is refused in one line, exit 1, as Kafka refuses it', async () => {
+    const topic = await withTopic(3);
+    for (const count of ['3', '2']) {
+      expect(await sluice(['topics', 'alter', '--topic', topic, '--partitions', count])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `sluice: topic '${topic}' has 3 partition(s); --partitions must be larger (partitions only grow), not ${count}\n`,
+      });
+    }
+    expect(seen.filter((s) => s.method === 'PATCH')).toHaveLength(0);
+  });
+
+  test("the API's own refusal of a partition count is one line and exit 1 too", async () => {
+    const topic = await withTopic(1);
+    override = (s) =>
+      s.method === 'PATCH' ? { status: 400, body: { error: { code: 'INVALID_REQUEST', message: 'topic has 2 partitions; partitions only grow' } } } : undefined;
+    expect(await sluice(['topics', 'alter', '--topic', topic, '--partitions', '2'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'sluice: INVALID_REQUEST: topic has 2 partitions; partitions only grow\n',
+    });
+  });
+
+  test('alter --add-config k=v,k=v sets keys; --delete-config k restores its default', async () => {
+    const topic = await withTopic();
+    const result = await sluice(['topics', 'alter', '--topic', topic, '--add-config', 'retention.ms=60000,segment.ms=1000', '--delete-config', 'cleanup.policy']);
+    expect(result).toEqual({ code: 0, stdout: `Altered topic ${topic}.\n`, stderr: '' });
+    expect(seen.find((s) => s.method === 'PATCH')?.body).toEqual({ config: { retentionMs: 60_000, segmentMs: 1000, cleanupPolicy: 'delete' } });
+    seen.length = 0;
+    expect((await sluice(['topics', 'alter', '--topic', topic, '--delete-config', 'retention.ms,segment.ms'])).code).toBe(0);
+    expect(seen.find((s) => s.method === 'PATCH')?.body).toEqual({ config: { retentionMs: 604_800_000, segmentMs: 600_000 } });
+    expect(await sluice(['topics', 'alter', '--topic', topic, '--add-config', 'retention.ms=1', '--delete-config', 'retention.ms'])).toMatchObject({
+      code: 2,
+      stderr: "sluice: config retention.ms is both set and deleted (see 'sluice topics alter --help')\n",
+    });
+  });
+
+  test('create --replication-factor N is accepted; the answer says the storage services replicate', async () => {
+    const topic = name();
+    const result = await sluice(['topics', 'create', '--topic', topic, '--partitions', '2', '--replication-factor', '3']);
+    expect(result).toEqual({
+      code: 0,
+      stdout: `Created topic ${topic}.\nNote: --replication-factor is not used: DynamoDB and S3 replicate every record across three Availability Zones of the region.\n`,
+      stderr: '',
+    });
+    expect(seen[0]?.body).toEqual({ name: topic, partitions: 2 });
+    expect((await sluice(['topics', 'create', '--topic', name(), '--replication-factor', '0'])).code).toBe(2);
   });
 
   test('delete, and an unknown topic is one line with the code and exit 1', async () => {
@@ -261,17 +370,14 @@ describe('sluice produce', () => {
     const topic = await withTopic();
     const result = await sluice(['produce', '--topic', topic, '--key-separator', ':'], { stdin: 'k1:a:1\nk2:b\r\n:c\n' });
     expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
-    const produce = seen.filter((s) => s.path.endsWith('/records'));
-    expect(produce.map((s) => s.body)).toEqual([
-      { records: [{ key: 'k1', value: 'a:1' }, { key: 'k2', value: 'b' }, { key: '', value: 'c' }] },
-    ]);
+    expect(producedRecords()).toEqual([[{ key: 'k1', value: 'a:1' }, { key: 'k2', value: 'b' }, { key: '', value: 'c' }]]);
   });
 
   test("--property parse.key=true uses Kafka's tab separator, key.separator overrides it", async () => {
     const topic = await withTopic();
     await sluice(['produce', '--topic', topic, '--property', 'parse.key=true'], { stdin: 'k\tv\n' });
     await sluice(['produce', '--topic', topic, '--property', 'parse.key=true', '--property', 'key.separator=='], { stdin: 'k=v\n' });
-    expect(seen.filter((s) => s.method === 'POST').map((s) => s.body.records)).toEqual([[{ key: 'k', value: 'v' }], [{ key: 'k', value: 'v' }]]);
+    expect(producedRecords()).toEqual([[{ key: 'k', value: 'v' }], [{ key: 'k', value: 'v' }]]);
   });
 
   test('a line without the separator fails with its line number after sending the lines before it', async () => {
@@ -290,18 +396,17 @@ describe('sluice produce', () => {
     const lines = Array.from({ length: 1_234 }, (_, i) => `line-${i}`);
     const result = await sluice(['produce', '--topic', topic, '--partition', '0'], { stdin: lines.join('\n') + '\n' });
     expect(result.code).toBe(0);
-    const batches = seen.filter((s) => s.method === 'POST').map((s) => s.body.records.length);
-    expect(batches).toEqual([500, 500, 234]);
+    expect(producedRecords().map((records) => records.length)).toEqual([500, 500, 234]);
     expect(maxInflight).toBe(1);
     expect(topics.get(topic)!.partitions[0]!.records.map((r) => r.value?.toString())).toEqual(lines);
-    expect(seen.filter((s) => s.method === 'POST').every((s) => s.body.records.every((r: any) => r.partition === 0))).toBe(true);
+    expect(producePosts().every((s) => s.body.records.every((r: any) => r.partition === 0))).toBe(true);
   });
 
   test('batches stay under 512 KiB', async () => {
     const topic = await withTopic(1);
     const line = 'x'.repeat(100 * 1024);
     await sluice(['produce', '--topic', topic], { stdin: `${line}\n`.repeat(12) });
-    const posts = seen.filter((s) => s.method === 'POST');
+    const posts = producePosts();
     expect(posts.map((s) => s.body.records.length)).toEqual([5, 5, 2]);
     for (const post of posts) expect(JSON.stringify(post.body).length).toBeLessThanOrEqual(512 * 1024);
   });
@@ -329,14 +434,72 @@ describe('sluice produce', () => {
     expect(topics.get(topic)!.partitions[0]!.records.map((r) => r.value?.toString())).toEqual(['pending']);
   });
 
-  test('binary lines go as base64; a failed produce is not retried', async () => {
+  test('binary lines go as base64', async () => {
     const topic = await withTopic();
     await sluice(['produce', '--topic', topic], { stdin: Readable.from([Buffer.from([0xff, 0x0a])]) });
-    expect(seen.find((s) => s.method === 'POST')?.body).toEqual({ records: [{ value: '/w==' }], encoding: 'base64' });
-    seen.length = 0;
-    override = (s) => (s.method === 'POST' ? { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'busy' } } } : undefined);
-    expect(await sluice(['produce', '--topic', topic], { stdin: 'x\n' })).toMatchObject({ code: 1, stderr: 'sluice: UNAVAILABLE: busy\n' });
-    expect(seen.filter((s) => s.method === 'POST')).toHaveLength(1);
+    expect(producePosts()[0]?.body).toMatchObject({ records: [{ value: '/w==', partition: 0 }], encoding: 'base64' });
+  });
+
+  test("records go through the SDK's idempotent producer: a producer id, and sequences per partition", async () => {
+    const topic = await withTopic(2);
+    expect((await sluice(['produce', '--topic', topic, '--key-separator', ':'], { stdin: 'a:1\nb:2\nc:3\n' })).code).toBe(0);
+    expect(seen.filter((s) => s.path === '/v1/producers')).toHaveLength(1);
+    const [post] = producePosts();
+    expect(post?.body).toMatchObject({ producerId: expect.any(Number), producerEpoch: 0, sequences: expect.any(Object) });
+    // The SDK places each record (by key hash) so the sequences can number them.
+    expect(post?.body.records.every((r: any) => Number.isInteger(r.partition))).toBe(true);
+    expect(Object.keys(post?.body.sequences).sort()).toEqual([...new Set(post?.body.records.map((r: any) => String(r.partition)))].sort());
+  });
+
+  test('a produce whose answer was lost (503 after it landed) is retried unchanged and lands once', async () => {
+    const topic = await withTopic();
+    let failures = 0;
+    override = async (s) => {
+      if (s.method !== 'POST' || !s.path.endsWith('/records') || failures > 0) return undefined;
+      failures++;
+      await answer(s); // it lands (failures > 0: this override lets it through)...
+      return { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'busy' } } }; // ...but the answer is lost
+    };
+    const result = await sluice(['produce', '--topic', topic], { stdin: 'once\n' });
+    expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+    const posts = producePosts();
+    expect(posts).toHaveLength(2);
+    expect(posts[1]!.body).toEqual(posts[0]!.body);
+    expect(topics.get(topic)!.partitions[0]!.records.map((r) => r.value?.toString())).toEqual(['once']);
+  });
+
+  test('a produce refused for good (400) is one line and exit 1, not retried', async () => {
+    const topic = await withTopic();
+    override = (s) => (s.path.endsWith('/records') ? { status: 400, body: { error: { code: 'INVALID_REQUEST', message: 'no' } } } : undefined);
+    expect(await sluice(['produce', '--topic', topic], { stdin: 'x\n' })).toEqual({ code: 1, stdout: '', stderr: 'sluice: INVALID_REQUEST: no\n' });
+    expect(producePosts()).toHaveLength(1);
+  });
+
+  test('a line longer than --max-line-bytes is refused in one line after the lines before it are sent', async () => {
+    const topic = await withTopic();
+    const result = await sluice(['produce', '--topic', topic, '--max-line-bytes', '8'], { stdin: 'short\n12345678\n123456789\nnever\n' });
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'sluice: line 3 is longer than 8 bytes (the limit; see --max-line-bytes)\n' });
+    expect(topics.get(topic)!.partitions[0]!.records.map((r) => r.value?.toString())).toEqual(['short', '12345678']);
+    const property = await sluice(['produce', '--topic', topic, '--property', 'max.line.bytes=2'], { stdin: 'abc\n' });
+    expect(property.stderr).toBe('sluice: line 1 is longer than 2 bytes (the limit; see --max-line-bytes)\n');
+  });
+
+  test('a 100 MB stdin line without a newline is refused at the 1 MiB default without reading it all', async () => {
+    const topic = await withTopic();
+    let pulled = 0;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const stdin = Readable.from(
+      (function* () {
+        for (let i = 0; i < 1600; i++) {
+          pulled++;
+          yield chunk;
+        }
+      })(),
+    );
+    const result = await sluice(['produce', '--topic', topic], { stdin });
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'sluice: line 1 is longer than 1048576 bytes (the limit; see --max-line-bytes)\n' });
+    expect(pulled).toBeLessThan(40);
+    expect(producePosts()).toHaveLength(0);
   });
 
   test('an unknown topic fails before reading stdin', async () => {
@@ -413,5 +576,169 @@ describe('sluice consume', () => {
       stdout: '',
       stderr: `sluice: --partition 5 does not exist (topic '${topic}' has 2) (see 'sluice consume --help')\n`,
     });
+  });
+});
+
+describe('sluice (Kafka habits)', () => {
+  async function closedPort(): Promise<number> {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    return port;
+  }
+
+  test('--version prints the package.json version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(await sluice(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  test('--bootstrap-server a:1,b:2 uses the first that answers; hosts without a scheme are http', async () => {
+    const down = await closedPort();
+    await sluice(['topics', 'create', '--topic', 'here']);
+    const list = `127.0.0.1:${down},${endpoint.replace('http://', '')}`;
+    expect(await sluice(['topics', 'list', '--bootstrap-server', list], { env: {} })).toEqual({ code: 0, stdout: 'here\n', stderr: '' });
+    expect(await sluice(['--bootstrap-server', list, 'topics', 'list'], { env: {} })).toMatchObject({ code: 0, stdout: 'here\n' });
+  });
+
+  test('a --bootstrap-server list where none answers is one line and exit 1', async () => {
+    const [a, b] = [await closedPort(), await closedPort()];
+    expect(await sluice(['topics', 'list', '--bootstrap-server', `127.0.0.1:${a},127.0.0.1:${b}`], { env: {} })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `sluice: cannot reach any of http://127.0.0.1:${a}, http://127.0.0.1:${b}\n`,
+    });
+  });
+
+  test('consume --offset -1 is latest, not an "ambiguous" parse error', async () => {
+    const topic = await withTopic();
+    const result = await sluice(['consume', '--topic', topic, '--offset', '-1', '--timeout-ms', '50']);
+    expect(result).toEqual({ code: 0, stdout: '', stderr: 'Processed a total of 0 messages\n' });
+  });
+
+  test('consume --max-messages 0 reads nothing', async () => {
+    const topic = await withTopic();
+    await sluice(['produce', '--topic', topic], { stdin: 'a\n' });
+    seen.length = 0;
+    expect(await sluice(['consume', '--topic', topic, '--from-beginning', '--max-messages', '0'])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: 'Processed a total of 0 messages\n',
+    });
+    expect(seen.filter((s) => s.path.endsWith('/records'))).toHaveLength(0);
+  });
+});
+
+describe('sluice groups', () => {
+  async function groupOn(...names: string[]): Promise<string> {
+    const group = `g-${randomUUID().slice(0, 8)}`;
+    const offsets = new Map<string, number>();
+    for (const topic of names) {
+      await sluice(['produce', '--topic', topic, '--partition', '0'], { stdin: 'a\nb\nc\nd\n' });
+      for (let p = 0; p < topics.get(topic)!.partitions.length; p++) offsets.set(`${topic}/${p}`, p === 0 ? 3 : 0);
+    }
+    groups.set(group, { members: 0, offsets });
+    seen.length = 0;
+    return group;
+  }
+  const resets = () => seen.filter((s) => s.path.endsWith('/offsets/reset')).map((s) => s.body);
+
+  test('reset-offsets is a dry run unless --execute, as kafka-consumer-groups', async () => {
+    const topic = await withTopic();
+    const group = await groupOn(topic);
+    const dry = await sluice(['groups', 'reset-offsets', '--group', group, '--topic', topic, '--to-earliest']);
+    expect(dry.stdout).toContain('(dry run: nothing changed; add --execute to apply)');
+    expect(resets()).toEqual([{ topic, to: 'earliest', dryRun: true }]);
+    expect(groups.get(group)!.offsets.get(`${topic}/0`)).toBe(3);
+    seen.length = 0;
+    const done = await sluice(['groups', 'reset-offsets', '--group', group, '--topic', topic, '--to-earliest', '--execute']);
+    expect(done).toEqual({ code: 0, stdout: `GROUP${' '.repeat(group.length - 3)}TOPIC${' '.repeat(topic.length - 3)}PARTITION  NEW-OFFSET\n${group}  ${topic}  0          0\n`, stderr: '' });
+    expect(resets()).toEqual([{ topic, to: 'earliest' }]);
+    expect(groups.get(group)!.offsets.get(`${topic}/0`)).toBe(0);
+  });
+
+  test('--shift-by -2 is a negative shift, not an "ambiguous" parse error', async () => {
+    const topic = await withTopic();
+    const group = await groupOn(topic);
+    const result = await sluice(['groups', 'reset-offsets', '--group', group, '--topic', topic, '--shift-by', '-2', '--execute']);
+    expect(result.code).toBe(0);
+    expect(resets()).toEqual([{ topic, to: { shiftBy: -2 } }]);
+    expect(groups.get(group)!.offsets.get(`${topic}/0`)).toBe(1);
+  });
+
+  test('--all-topics resets every topic the group has offsets for', async () => {
+    const [one, two] = [await withTopic(), await withTopic(2)];
+    const group = await groupOn(one, two);
+    const result = await sluice(['groups', 'reset-offsets', '--group', group, '--all-topics', '--to-latest']);
+    expect(result.code).toBe(0);
+    expect(resets().map((r) => r.topic).sort()).toEqual([one, two].sort());
+    expect(result.stdout.trimEnd().split('\n').slice(1, -1).map((l) => l.split(/\s+/).slice(1))).toEqual(
+      [[one, '0', '4'], [two, '0', '4'], [two, '1', '0']].sort((a, b) => a[0]!.localeCompare(b[0]!)),
+    );
+  });
+
+  test('--topic T:1 plans only the partitions named; a partition the topic lacks is one line, exit 1', async () => {
+    const topic = await withTopic(3);
+    const group = await groupOn(topic);
+    const result = await sluice(['groups', 'reset-offsets', '--group', group, '--topic', `${topic}:0,2`, '--to-latest']);
+    expect(result.stdout.trimEnd().split('\n').slice(1, -1).map((l) => l.split(/\s+/).slice(2))).toEqual([['0', '4'], ['2', '0']]);
+    expect(await sluice(['groups', 'reset-offsets', '--group', group, '--topic', `${topic}:7`, '--to-latest'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `sluice: topic '${topic}' has no partition 7 (it has 3)\n`,
+    });
+  });
+
+  test('describe --all-groups prints each group', async () => {
+    const topic = await withTopic();
+    const [a, b] = [await groupOn(topic), await groupOn(topic)];
+    const result = await sluice(['groups', 'describe', '--all-groups']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').filter((l) => l.startsWith('g-')).map((l) => l.split(/\s+/)[0])).toEqual([a, b]);
+    expect((await sluice(['groups', 'describe'])).code).toBe(2);
+  });
+
+  test('each groups command has its own --help; usage errors point at it', async () => {
+    for (const sub of ['list', 'describe', 'reset-offsets', 'delete']) {
+      const help = await sluice(['groups', sub, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: sluice groups ${sub}`);
+    }
+    expect(await sluice(['groups', 'reset-offsets', '--group', 'g', '--topic', 't'])).toMatchObject({
+      code: 2,
+      stderr: "sluice: give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime, --shift-by (see 'sluice groups reset-offsets --help')\n",
+    });
+    expect(seen).toHaveLength(0);
+  });
+});
+
+describe('sluice jobs run', () => {
+  test('says what it left for later and when', async () => {
+    const now = Date.now();
+    const hhmmss = (ms: number) => new Date(ms).toTimeString().slice(0, 8);
+    const sealDue = now + 10 * 60_000;
+    const purgeDue = now + 5 * 60_000;
+    override = (s) =>
+      s.path === '/v1/jobs/run'
+        ? {
+            status: 200,
+            body: {
+              partitions: [
+                { topic: 'orders', partition: 0, skipped: false, deferred: [{ job: 'seal', records: 12, dueAt: sealDue, reason: 'segment.ms' }] },
+                { topic: 'orders', partition: 1, skipped: false },
+              ],
+              purgedTopics: [],
+              pendingPurges: [{ topic: 'old', deletedAt: now, dueAt: purgeDue }],
+            },
+          }
+        : undefined;
+    const result = await sluice(['jobs', 'run']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    const sameDay = (ms: number) => new Date(ms).toDateString() === new Date(now).toDateString();
+    if (sameDay(sealDue) && sameDay(purgeDue)) {
+      expect(lines.slice(0, 2)).toEqual([`orders-0: 12 record(s) unsealed, due at ${hhmmss(sealDue)} (segment.ms)`, `old: deleted, purged after ${hhmmss(purgeDue)}`]);
+    }
+    expect(lines.at(-1)).toMatch(/, 2 left for later$/);
   });
 });
