@@ -7,20 +7,20 @@ import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createApi } from '../lib/api/index.ts';
-import type { RouteGroup } from '../lib/api/router.ts';
-import type { Api, ApiRequest } from '../lib/api/types.ts';
+import type { Api, ApiRequest, JobsRunner } from '../lib/api/types.ts';
 import { storageConfigFromEnv } from '../lib/core/config.ts';
+import type { RouteGroup } from '../lib/core/routes.ts';
 import { createStorage } from '../lib/storage/index.ts';
 import { logServerError, meteredApi, observability, traceStorage } from './observability.ts';
 
 /** Long polls end this long before the Lambda deadline, so they answer instead of timing out. */
 const deadlineMarginMs = 1000;
 
-/** The handler of a function that serves the routes of `groups`. */
-export function httpHandler(groups: readonly RouteGroup[]) {
+/** The handler of a function that serves the routes of `groups` (and runs the jobs on request, given `runJobs`). */
+export function httpHandler(groups: readonly RouteGroup[], options: { readonly runJobs?: JobsRunner } = {}) {
   const storage = createStorage(storageConfigFromEnv(process.env));
   traceStorage(storage);
-  const api = createApi({ storage, groups, log: logServerError });
+  const api = createApi({ storage, groups, log: logServerError, ...options });
   return lambdaAdapter(meteredApi(api, storage.usage));
 }
 

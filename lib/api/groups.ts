@@ -1,9 +1,8 @@
 /** Consumer group routes: membership, heartbeats, commits, and their administration. */
 import type { ResetTarget } from '../storage/coordinator.ts';
 import { emptyResponse, jsonResponse } from './respond.ts';
-import type { RouteContext } from './router.ts';
 import { produceLimits } from './records.ts';
-import type { ApiResponse } from './types.ts';
+import type { ApiResponse, RouteContext } from './types.ts';
 import { groupId, integer, invalid, jsonBody, object, partitionNumber, topicName } from './validate.ts';
 
 const joinFields = new Set(['topics', 'sessionTimeoutMs', 'instanceId']);

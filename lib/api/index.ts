@@ -2,8 +2,9 @@
 import { defaultApiConfig, type ApiConfig } from '../core/config.ts';
 import type { Storage } from '../storage/index.ts';
 import { errorResponse } from './respond.ts';
-import { matchRoute, type RouteGroup } from './router.ts';
-import type { Api } from './types.ts';
+import type { RouteGroup } from '../core/routes.ts';
+import { matchRoute } from './router.ts';
+import type { Api, JobsRunner } from './types.ts';
 import { checkQuery, invalid, requestLimits } from './validate.ts';
 import { RouteNotFoundError } from '../core/errors.ts';
 
@@ -13,6 +14,8 @@ export interface ApiOptions {
   readonly config?: ApiConfig;
   /** Serve only these routes (one Lambda function each); @default all */
   readonly groups?: readonly RouteGroup[];
+  /** Runs the jobs for POST /v1/jobs/run (lib/jobs/run.ts's runJobs); @default none: that route answers 404 */
+  readonly runJobs?: JobsRunner;
   /** Where 5xx details go. @default console.error */
   readonly log?: (line: string) => void;
 }
@@ -30,7 +33,7 @@ export function createApi(options: ApiOptions): Api {
       if (options.groups && !options.groups.includes(route.group)) {
         throw new RouteNotFoundError(`no route for ${request.method} ${request.path} on this function`);
       }
-      return await route.handler({ storage: options.storage, config, request, params, keylessPartition });
+      return await route.handler({ storage: options.storage, config, request, params, keylessPartition, runJobs: options.runJobs });
     } catch (err) {
       return errorResponse(err, request.requestId, options.log);
     }

@@ -1,7 +1,6 @@
 /** POST /v1/producers: a producer id and epoch for an idempotent producer. */
 import { jsonResponse } from './respond.ts';
-import type { RouteContext } from './router.ts';
-import type { ApiResponse } from './types.ts';
+import type { ApiResponse, RouteContext } from './types.ts';
 import { invalid, jsonBody } from './validate.ts';
 
 /** Kafka puts no limit on transactional.id; this keeps its item small. */

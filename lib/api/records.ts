@@ -8,8 +8,7 @@ import { maxProducerEpoch, maxSequence } from '../core/sequence.ts';
 import type { Storage } from '../storage/index.ts';
 import type { TopicMeta } from '../storage/topics.ts';
 import { jsonResponse, jsonText } from './respond.ts';
-import type { RouteContext } from './router.ts';
-import type { ApiResponse } from './types.ts';
+import type { ApiResponse, RouteContext } from './types.ts';
 import {
   checkQuery,
   decodeText,

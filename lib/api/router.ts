@@ -1,56 +1,40 @@
-/** Routes of the HTTP API v1 and their matching: the one table of what the API serves. */
-import type { ApiConfig } from '../core/config.ts';
+/** The API's routes (lib/core/routes.ts) with their handlers, and matching a request to one. */
 import { InvalidRequestError, MethodNotAllowedError, RouteNotFoundError } from '../core/errors.ts';
-import type { Storage } from '../storage/index.ts';
+import { routeTable, type RouteName, type RouteSpec } from '../core/routes.ts';
 import { commitOffsets, deleteGroup, describeGroup, heartbeat, joinGroup, leaveGroup, listGroups, resetOffsets } from './groups.ts';
 import { runJobsRoute } from './jobs.ts';
 import { initProducer } from './producers.ts';
 import { fetchRecords, offsetForTime, produce } from './records.ts';
 import { alterTopic, createTopic, deleteTopic, describeTopic, listTopics } from './topics.ts';
-import type { ApiRequest, ApiResponse } from './types.ts';
+import type { Handler } from './types.ts';
 import { shown, topicName } from './validate.ts';
 
-export interface RouteContext {
-  readonly storage: Storage;
-  readonly config: ApiConfig;
-  readonly request: ApiRequest;
-  readonly params: Readonly<Record<string, string>>;
-  /** Keyless records of one request stick to one partition; successive requests rotate. */
-  readonly keylessPartition: (partitions: number) => number;
-}
-
-export type Handler = (context: RouteContext) => Promise<ApiResponse>;
-
-/** Which Lambda function serves a route; the local server serves them all. */
-export type RouteGroup = 'produce' | 'fetch' | 'groups' | 'admin';
-
-export interface Route {
-  readonly method: string;
-  readonly path: string;
-  readonly group: RouteGroup;
+export interface Route extends RouteSpec {
   readonly handler: Handler;
 }
 
-export const routes: readonly Route[] = [
-  { method: 'POST', path: '/v1/topics', group: 'admin', handler: createTopic },
-  { method: 'GET', path: '/v1/topics', group: 'admin', handler: listTopics },
-  { method: 'GET', path: '/v1/topics/{topic}', group: 'admin', handler: describeTopic },
-  { method: 'PATCH', path: '/v1/topics/{topic}', group: 'admin', handler: alterTopic },
-  { method: 'DELETE', path: '/v1/topics/{topic}', group: 'admin', handler: deleteTopic },
-  { method: 'POST', path: '/v1/topics/{topic}/records', group: 'produce', handler: produce },
-  { method: 'POST', path: '/v1/producers', group: 'produce', handler: initProducer },
-  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', group: 'fetch', handler: fetchRecords },
-  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', group: 'fetch', handler: offsetForTime },
-  { method: 'POST', path: '/v1/jobs/run', group: 'admin', handler: runJobsRoute },
-  { method: 'POST', path: '/v1/groups/{group}/members', group: 'groups', handler: joinGroup },
-  { method: 'POST', path: '/v1/groups/{group}/members/{member}/heartbeat', group: 'groups', handler: heartbeat },
-  { method: 'DELETE', path: '/v1/groups/{group}/members/{member}', group: 'groups', handler: leaveGroup },
-  { method: 'POST', path: '/v1/groups/{group}/offsets', group: 'groups', handler: commitOffsets },
-  { method: 'GET', path: '/v1/groups', group: 'admin', handler: listGroups },
-  { method: 'GET', path: '/v1/groups/{group}', group: 'admin', handler: describeGroup },
-  { method: 'POST', path: '/v1/groups/{group}/offsets/reset', group: 'admin', handler: resetOffsets },
-  { method: 'DELETE', path: '/v1/groups/{group}', group: 'admin', handler: deleteGroup },
-];
+const handlers: Record<RouteName, Handler> = {
+  createTopic,
+  listTopics,
+  describeTopic,
+  alterTopic,
+  deleteTopic,
+  produce,
+  initProducer,
+  fetchRecords,
+  offsetForTime,
+  runJobs: runJobsRoute,
+  joinGroup,
+  heartbeat,
+  leaveGroup,
+  commitOffsets,
+  listGroups,
+  describeGroup,
+  resetOffsets,
+  deleteGroup,
+};
+
+export const routes: readonly Route[] = routeTable.map((spec) => ({ ...spec, handler: handlers[spec.name] }));
 
 /** The route for a request and its path parameters, or 404 / 405. */
 export function matchRoute(method: string, path: string): { route: Route; params: Record<string, string> } {

@@ -3,9 +3,8 @@ import { defaultTopicConfig, validatePartitionCount } from '../core/topic-config
 import type { Storage } from '../storage/index.ts';
 import type { TopicMeta } from '../storage/topics.ts';
 import { emptyResponse, jsonResponse } from './respond.ts';
-import type { ApiResponse } from './types.ts';
+import type { ApiResponse, RouteContext } from './types.ts';
 import { invalid, jsonBody, map, shown, topicName, type Json } from './validate.ts';
-import type { RouteContext } from './router.ts';
 
 const createFields = new Set(['name', 'partitions', 'config']);
 const alterFields = new Set(['partitions', 'config']);

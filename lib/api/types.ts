@@ -1,4 +1,8 @@
 /** The HTTP API without a transport: a request in, a response out. */
+import type { ApiConfig } from '../core/config.ts';
+import type { JobReport } from '../core/job-report.ts';
+import type { Storage } from '../storage/index.ts';
+
 export interface ApiRequest {
   readonly method: string;
   /** Path without query string, e.g. `/v1/topics/orders/records`. */
@@ -21,3 +25,19 @@ export interface ApiResponse {
 }
 
 export type Api = (request: ApiRequest) => Promise<ApiResponse>;
+
+/** Runs the background jobs once (lib/jobs/run.ts); the edge that has them passes it in. */
+export type JobsRunner = (storage: Storage, options: { readonly topic?: string }) => Promise<JobReport>;
+
+export interface RouteContext {
+  readonly storage: Storage;
+  readonly config: ApiConfig;
+  readonly request: ApiRequest;
+  readonly params: Readonly<Record<string, string>>;
+  /** Keyless records of one request stick to one partition; successive requests rotate. */
+  readonly keylessPartition: (partitions: number) => number;
+  /** POST /v1/jobs/run's runner; undefined where the jobs are not run on request. */
+  readonly runJobs: JobsRunner | undefined;
+}
+
+export type Handler = (context: RouteContext) => Promise<ApiResponse>;

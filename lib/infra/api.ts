@@ -1,5 +1,5 @@
 /**
- * The HTTP API: every route of lib/api/router.ts whose group this region serves, each on
+ * The HTTP API: every route of lib/core/routes.ts whose group this region serves, each on
  * the function named by its group, behind one default authorizer.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
@@ -16,7 +16,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { routes, type RouteGroup } from '../api/router.ts';
+import { routeTable, type RouteGroup } from '../core/routes.ts';
 import { ConfigError } from '../core/errors.ts';
 
 export interface SluiceApiProps {
@@ -54,7 +54,7 @@ export class SluiceApi extends Construct {
       defaultIntegration: integrationFor('fetch', props.handlers.fetch),
       createDefaultStage: false,
     });
-    for (const route of routes) {
+    for (const route of routeTable) {
       const fn = props.handlers[route.group];
       if (!fn) continue;
       this.httpApi.addRoutes({ path: route.path, methods: [httpMethod(route.method)], integration: integrationFor(route.group, fn) });

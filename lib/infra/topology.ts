@@ -14,7 +14,7 @@
  * touch only DynamoDB. Produce, admin and jobs stay home under both modes: they write S3
  * objects, and replication copies objects one way, home to replicas.
  */
-import type { RouteGroup } from '../api/router.ts';
+import type { RouteGroup } from '../core/routes.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /** The Lambda functions: one per route group, and the background jobs. */

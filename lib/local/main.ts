@@ -199,7 +199,7 @@ export async function main(argv: string[], mainOptions: MainOptions = {}): Promi
     await storage.ensureResources();
     if (stopRequested) return 0;
 
-    server = await serve(createApi({ storage }), {
+    server = await serve(createApi({ storage, runJobs }), {
       host: options.host,
       port: options.port,
       maxRequestBytes: defaultApiConfig.maxRequestBytes,

@@ -5,7 +5,7 @@
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { routes } from '../../lib/api/router.ts';
+import { routeTable as routes } from '../../lib/core/routes.ts';
 import { storageConfigFromEnv, tableRoles } from '../../lib/core/config.ts';
 import { account, functionProps, nagErrors, permissions, resources, synthesize, type Synthesized } from './synth.ts';
 

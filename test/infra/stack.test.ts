@@ -3,7 +3,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { routes } from '../../lib/api/router.ts';
+import { routeTable as routes } from '../../lib/core/routes.ts';
 import { storageConfigFromEnv, tableNamesWithPrefix, tableRoles } from '../../lib/core/config.ts';
 import { metricNames, metricsNamespace } from '../../lib/core/metrics.ts';
 import { tableDefinitions } from '../../lib/storage/tables.ts';

@@ -106,6 +106,8 @@ const manyHeaders = Object.fromEntries(
 );
 
 const cases: Case[] = [
+  // This API was made without a jobs runner, as the produce, fetch and groups functions are.
+  { name: 'jobs run where the jobs are not served', method: 'POST', path: '/v1/jobs/run', body: {}, status: 404, code: 'NOT_FOUND', message: /not served here/ },
   // Bodies that are not a JSON object.
   produceRaw('broken JSON', '{"records": [{"value": "a"}'),
   produceRaw('JSON followed by garbage', '{"records": [{"value": "a"}]} trailing'),

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApi } from '../../lib/api/index.ts';
+import { runJobs } from '../../lib/jobs/run.ts';
 import type { Api, ApiRequest } from '../../lib/api/types.ts';
 import { defaultApiConfig, tableNamesWithPrefix, type StorageConfig } from '../../lib/core/config.ts';
 import { serve, type RunningServer } from '../../lib/local/server.ts';
@@ -87,7 +88,7 @@ export function useStack(): Stack {
   let api: Api | undefined;
   beforeAll(async () => {
     storage = await testStorage();
-    api = createApi({ storage });
+    api = createApi({ storage, runJobs });
   });
   afterAll(() => {
     storage?.destroy();
