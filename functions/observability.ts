@@ -11,6 +11,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { ServerFailure } from '../lib/api/respond.ts';
 import type { Api } from '../lib/api/types.ts';
 import { metricNames, metricsNamespace } from '../lib/core/metrics.ts';
 import type { UsageMeter } from '../lib/storage/clients.ts';
@@ -69,10 +70,9 @@ export function meteredApi(api: Api, usage: UsageMeter): Api {
 }
 
 /**
- * Where lib/api sends the detail of each 5xx answer (one JSON line with the request id and
- * the error): to the Logger, so it carries the invocation's context and stays queryable.
+ * Where lib/api sends the detail of each 5xx answer: to the Logger, so it carries the
+ * invocation's context and stays queryable.
  */
-export function logServerError(line: string): void {
-  const { requestId, error } = JSON.parse(line) as { requestId?: string; error?: unknown };
+export function logServerError({ requestId, error }: ServerFailure): void {
   logger.error({ message: 'request failed', requestId, error });
 }

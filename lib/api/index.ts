@@ -1,7 +1,7 @@
 /** The HTTP API without a transport: the local server and the Lambda handlers both call this. */
 import { defaultApiConfig, type ApiConfig } from '../core/config.ts';
 import type { Storage } from '../storage/index.ts';
-import { errorResponse } from './respond.ts';
+import { errorResponse, type ServerFailureLog } from './respond.ts';
 import type { RouteGroup } from '../core/routes.ts';
 import { matchRoute } from './router.ts';
 import type { Api, JobsRunner } from './types.ts';
@@ -16,8 +16,8 @@ export interface ApiOptions {
   readonly groups?: readonly RouteGroup[];
   /** Runs the jobs for POST /v1/jobs/run (lib/jobs/run.ts's runJobs); @default none: that route answers 404 */
   readonly runJobs?: JobsRunner;
-  /** Where 5xx details go. @default console.error */
-  readonly log?: (line: string) => void;
+  /** Where 5xx details go. @default logToStderr */
+  readonly log?: ServerFailureLog;
 }
 
 export function createApi(options: ApiOptions): Api {

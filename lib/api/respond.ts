@@ -17,11 +17,23 @@ export function emptyResponse(status = 204): ApiResponse {
   return { status, headers: {}, body: '' };
 }
 
+/** A 5xx's detail, for the log: the request it answered and what failed, with its causes. */
+export interface ServerFailure {
+  readonly requestId: string;
+  readonly error: unknown;
+}
+
+/** Where the edges send ServerFailures: Powertools' Logger on Lambda, stderr locally. */
+export type ServerFailureLog = (failure: ServerFailure) => void;
+
+/** One JSON line on stderr: the default where no log is given. */
+export const logToStderr: ServerFailureLog = (failure) => console.error(JSON.stringify({ level: 'error', ...failure }));
+
 /**
  * Shows a caller its own mistakes (4xx) in full; any other failure is a plain 5xx with
  * the request id, and its detail goes to the log, never to the caller.
  */
-export function errorResponse(error: unknown, requestId: string, log: (line: string) => void = console.error): ApiResponse {
+export function errorResponse(error: unknown, requestId: string, log: ServerFailureLog = logToStderr): ApiResponse {
   if (error instanceof SluiceError && error.status < 500) {
     return {
       status: error.status,
@@ -31,7 +43,7 @@ export function errorResponse(error: unknown, requestId: string, log: (line: str
     };
   }
   const shown = error instanceof SluiceError ? error : new InternalError('internal error');
-  log(JSON.stringify({ level: 'error', requestId, error: describe(error) }));
+  log({ requestId, error: describe(error) });
   return {
     status: shown.status,
     headers: { ...jsonHeaders, ...retryAfter(shown) },

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PayloadTooLargeError } from '../core/errors.ts';
-import { errorResponse } from '../api/respond.ts';
+import { errorResponse, logToStderr, type ServerFailureLog } from '../api/respond.ts';
 import type { Api, ApiRequest, ApiResponse } from '../api/types.ts';
 
 export interface ServeOptions {
@@ -17,8 +17,8 @@ export interface ServeOptions {
   readonly maxRequestBytes: number;
   /** How long close() lets in-flight requests finish before cutting connections. @default 5 s */
   readonly closeGraceMs?: number;
-  /** Where 5xx details go. @default console.error */
-  readonly log?: (line: string) => void;
+  /** Where 5xx details go. @default logToStderr */
+  readonly log?: ServerFailureLog;
 }
 
 export interface RunningServer {
@@ -30,7 +30,7 @@ export interface RunningServer {
 
 /** Serves `api` over HTTP until close(); rejects with the listen error (e.g. EADDRINUSE). */
 export async function serve(api: Api, options: ServeOptions): Promise<RunningServer> {
-  const log = options.log ?? console.error;
+  const log = options.log ?? logToStderr;
   const inFlight = new Set<AbortController>();
   let closing = false;
 
@@ -89,7 +89,7 @@ export async function serve(api: Api, options: ServeOptions): Promise<RunningSer
       resolve();
     });
   });
-  server.on('error', (error) => log(JSON.stringify({ level: 'error', message: 'http server error', error: String(error) })));
+  server.on('error', (error) => log({ requestId: '-', error: `http server error: ${String(error)}` }));
 
   const { address, port } = server.address() as AddressInfo;
   const shownHost = address.includes(':') ? `[${address}]` : address;

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApi } from '../../lib/api/index.ts';
+import type { ServerFailure } from '../../lib/api/respond.ts';
 import { defaultApiConfig, tableNamesWithPrefix } from '../../lib/core/config.ts';
 import { startDynamoDbLocal, startS3Emulator, type Emulator } from '../../lib/local/emulators.ts';
 import { serve, type RunningServer } from '../../lib/local/server.ts';
@@ -82,7 +83,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     );
 
     const serverLog: string[] = [];
-    const log = (line: string): void => void serverLog.push(line);
+    const log = (failure: ServerFailure): void => void serverLog.push(JSON.stringify(failure));
     const api = createApi({ storage, log });
     const server: RunningServer = await serve(api, {
       host: '127.0.0.1',

@@ -3,14 +3,15 @@
  * the `sluice` command, each one a child process as from a shell; finally stop the runner
  * with SIGTERM and check that it left no Java process behind.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { freePort } from '../../lib/local/emulators.ts';
+import { isRunning, processes } from '../support/processes.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'sluice.js');
@@ -23,31 +24,11 @@ interface Result {
   readonly stderr: string;
 }
 
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 /** The runner's environment without AWS endpoint overrides, so it starts its own emulators. */
 function runnerEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('AWS_ENDPOINT_URL')) delete env[key];
   return env;
-}
-
-/** Lines of `ps`: pid, parent pid and command line of every process. */
-function processes(): { pid: number; ppid: number; args: string }[] {
-  const out = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout;
-  return out
-    .split('\n')
-    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] ?? '' }));
 }
 
 /** Every process below `pid`. */
@@ -63,15 +44,6 @@ function descendants(pid: number): { pid: number; args: string }[] {
     }
   }
   return found;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function until(what: string, timeoutMs: number, check: () => boolean | Promise<boolean>): Promise<void> {
@@ -139,7 +111,7 @@ describe('sluice CLI against sluice local', () => {
       runner.kill('SIGKILL');
       await runnerExit;
     }
-    for (const pid of javaPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of javaPids) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
@@ -266,7 +238,7 @@ describe('sluice CLI against sluice local', () => {
     ]);
     expect(exit, runnerOutput).toEqual({ code: 0, signal: null });
     await until('the Java processes to end', 10_000, () =>
-      javaPids.every((pid) => !alive(pid)) && !processes().some((p) => java(p.args) && p.args.includes(dataDir)),
+      javaPids.every((pid) => !isRunning(pid)) && !processes().some((p) => java(p.args) && p.args.includes(dataDir)),
     );
   }, 60_000);
 });

@@ -18,28 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { watchdogName } from '../../lib/local/emulators.ts';
 import { DataDirLockedError, lockDataDir, lockFileName } from '../../lib/local/lock.ts';
+import { isRunning, processes, type Proc } from '../support/processes.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'sluice.js');
 const startTimeoutMs = 90_000;
 /** What the issue allows for everything to be gone. */
 const goneWithinMs = 10_000;
-
-interface Proc {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly args: string;
-}
-
-/** Every process: pid, parent pid and command line. */
-function processes(): Proc[] {
-  const out = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout;
-  return out
-    .split('\n')
-    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] ?? '' }));
-}
 
 /** The processes of one stack: whatever names its data folder, and the watchdogs of its JVMs. */
 function stackProcesses(dataDir: string): Proc[] {
@@ -54,17 +39,6 @@ function stackProcesses(dataDir: string): Proc[] {
 }
 
 const isJava = (args: string): boolean => /\bjava\b.*DynamoDBLocal/.test(args);
-
-/** Whether `pid` runs; a zombie (dead, not yet reaped: a container's PID 1 may never reap) does not. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const state = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
-  return state !== '' && !state.startsWith('Z');
-}
 
 /** Whether anything listens on 127.0.0.1:port (i.e. we cannot bind it). */
 function portFree(port: number): Promise<boolean> {
@@ -176,7 +150,7 @@ function nodeAndJava(dir: string): { node: Proc; java: Proc } {
 }
 
 async function allGone(dir: string, ports: Banner['ports'], pids: number[]): Promise<boolean> {
-  if (pids.some(alive) || stackProcesses(dir).length > 0) return false;
+  if (pids.some(isRunning) || stackProcesses(dir).length > 0) return false;
   const free = await Promise.all([ports.api, ports.dynamodb, ports.s3].map(portFree));
   return free.every(Boolean);
 }
@@ -232,7 +206,7 @@ describe('one sluice local per data folder', () => {
     expect(second.output()).not.toContain('starting DynamoDB Local');
     // Still one JVM on these files, and the first runner still serves.
     expect(stackProcesses(dir).filter((p) => isJava(p.args)).map((p) => p.pid)).toEqual([java.pid]);
-    expect(alive(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(true);
     expect((await fetch(`${url}/v1/topics`)).status).toBe(200);
     expect(readFileSync(join(dir, lockFileName), 'utf8').trim()).toBe(String(pid));
 
@@ -298,6 +272,6 @@ describe('lockDataDir', () => {
 /** The PID of a process that has exited (and been reaped). */
 function deadPid(): number {
   const { pid } = spawnSync(process.execPath, ['-e', '']);
-  expect(alive(pid)).toBe(false);
+  expect(isRunning(pid)).toBe(false);
   return pid;
 }

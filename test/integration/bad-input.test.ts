@@ -7,6 +7,7 @@ import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produceLimits } from '../../lib/api/records.ts';
+import type { ServerFailure } from '../../lib/api/respond.ts';
 import type { Api } from '../../lib/api/types.ts';
 import { defaultApiConfig } from '../../lib/core/config.ts';
 import type { Storage } from '../../lib/storage/index.ts';
@@ -417,7 +418,7 @@ describe('bad input', () => {
   let storage: Storage;
   let api: Api;
   let smallApi: Api;
-  const serverLog: string[] = [];
+  const serverLog: ServerFailure[] = [];
   let before: Snapshot;
 
   async function countItems(table: string): Promise<number> {
@@ -459,7 +460,7 @@ describe('bad input', () => {
 
   beforeAll(async () => {
     storage = await testStorage();
-    const log = (line: string) => serverLog.push(line);
+    const log = (failure: ServerFailure) => serverLog.push(failure);
     api = createApi({ storage, log });
     smallApi = createApi({ storage, log, config: { ...defaultApiConfig, maxRequestBytes: SMALL_REQUEST_BYTES } });
     const created = await call(api, 'POST', '/v1/topics', {

@@ -23,6 +23,7 @@ import {
   startS3Emulator,
   watchdogName,
 } from '../../lib/local/emulators.ts';
+import { isRunning } from '../support/processes.ts';
 
 const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const region = 'us-east-1';
@@ -62,17 +63,6 @@ async function createTable(client: DynamoDBClient, name: string): Promise<void> 
       ],
     }),
   );
-}
-
-/** Whether `pid` runs; a zombie (dead, not yet reaped: a container's PID 1 may never reap) does not. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const state = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
-  return state !== '' && !state.startsWith('Z');
 }
 
 /** Whether the watchdog shell of the JVM `pid` is running. */

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApi } from '../../lib/api/index.ts';
 import { runJobs } from '../../lib/jobs/run.ts';
+import type { ServerFailureLog } from '../../lib/api/respond.ts';
 import type { Api, ApiRequest } from '../../lib/api/types.ts';
 import { defaultApiConfig, tableNamesWithPrefix, type StorageConfig } from '../../lib/core/config.ts';
 import { serve, type RunningServer } from '../../lib/local/server.ts';
@@ -115,7 +116,7 @@ export function useStack(): Stack {
  * The stack's API behind the local HTTP server on a free port, for the whole file: what
  * SDK and CLI tests talk to. `url` is there once the file's setup has run.
  */
-export function useServer(stack: Stack, options: { log?: (line: string) => void } = {}): { readonly url: string } {
+export function useServer(stack: Stack, options: { log?: ServerFailureLog } = {}): { readonly url: string } {
   let server: RunningServer | undefined;
   beforeAll(async () => {
     server = await serve(stack.api, { host: '127.0.0.1', port: 0, maxRequestBytes: defaultApiConfig.maxRequestBytes, ...options });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../../lib/local/server.ts';
+import type { ServerFailure } from '../../lib/api/respond.ts';
 import type { Api, ApiRequest, ApiResponse } from '../../lib/api/types.ts';
 
 // The adapter is what is under test, so the Api behind it is a fake that records calls.
@@ -148,12 +149,12 @@ describe('serve', () => {
   });
 
   it('answers a thrown error through errorResponse: 500 with the request id, no detail', async () => {
-    const logged: string[] = [];
+    const logged: ServerFailure[] = [];
     const server = await serve(
       async () => {
         throw new Error('secret detail');
       },
-      { host: '127.0.0.1', port: 0, maxRequestBytes: 1024, log: (line) => logged.push(line) },
+      { host: '127.0.0.1', port: 0, maxRequestBytes: 1024, log: (failure) => logged.push(failure) },
     );
     servers.push(server);
     const response = await fetch(`${server.url}/v1/topics`);
@@ -162,7 +163,7 @@ describe('serve', () => {
     const text = await response.text();
     expect(text).not.toContain('secret detail');
     expect(JSON.parse(text).error).toMatchObject({ code: 'INTERNAL', requestId });
-    expect(logged.join('\n')).toContain('secret detail');
+    expect(logged).toMatchObject([{ requestId, error: { message: 'secret detail' } }]);
   });
 
   it('aborts the signal when the client disconnects', async () => {
