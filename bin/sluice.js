@@ -16,7 +16,7 @@ async function run() {
     // from an npm script (`npm start`), it also stops when npm goes: a process manager
     // watches npm, and must not lose track of us when it SIGKILLs it.
     const { main } = await import('../lib/local/main.ts');
-    return main(args.slice(1), { stopWithParent: process.env.npm_lifecycle_event !== undefined });
+    return main(args.slice(1), { env: process.env, stopWithParent: process.env.npm_lifecycle_event !== undefined });
   }
   // First Ctrl-C: stop gracefully (a consumer prints its total, a producer sends what it
   // has read). A second one: leave now.

@@ -1,7 +1,7 @@
 /**
  * `sluice local` (what `npm start` runs): DynamoDB Local and the S3 emulator, the API
  * behind a local HTTP server, data kept in a folder between runs. This is an edge: it
- * reads process.env and owns SIGINT/SIGTERM while it runs.
+ * reads the environment bin/sluice.js hands it and owns SIGINT/SIGTERM while it runs.
  *
  * The usual AWS endpoint variables point it elsewhere: with AWS_ENDPOINT_URL_DYNAMODB
  * (or AWS_ENDPOINT_URL) set, no DynamoDB Local is started and that endpoint is used with
@@ -71,6 +71,8 @@ const sameSignalMs = 500;
 const parentCheckMs = 500;
 
 export interface MainOptions {
+  /** The process environment, read here once: the AWS endpoint variables, AWS_REGION, JAVA_HOME. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /**
    * Stop (as on SIGTERM) when the parent process goes away. The bin sets it when run
    * from an npm script: a process manager watches npm, and npm killed with SIGKILL
@@ -81,7 +83,7 @@ export interface MainOptions {
 }
 
 /** Runs `sluice local` with the arguments after `local`; resolves to the exit code. */
-export async function main(argv: string[], mainOptions: MainOptions = {}): Promise<number> {
+export async function main(argv: string[], mainOptions: MainOptions): Promise<number> {
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   const fail = (line: string): void => void process.stderr.write(`sluice local: ${line}\n`);
 
@@ -98,7 +100,7 @@ export async function main(argv: string[], mainOptions: MainOptions = {}): Promi
     out(usage);
     return 0;
   }
-  const env = process.env;
+  const { env } = mainOptions;
 
   // First Ctrl-C or SIGTERM: stop in order. A second Ctrl-C: leave now (the emulators'
   // exit hook still kills DynamoDB Local, and the lock goes with an exit hook too).

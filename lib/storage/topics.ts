@@ -5,7 +5,7 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  ScanCommand,
+  paginateScan,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -78,39 +78,32 @@ export class TopicStore {
 
   async list(): Promise<TopicMeta[]> {
     const topics: TopicMeta[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.dynamodb.send(
-        new ScanCommand({ TableName: this.table, ConsistentRead: true, ExclusiveStartKey: start }),
-      );
+    for await (const page of paginateScan({ client: this.dynamodb }, { TableName: this.table, ConsistentRead: true })) {
       for (const item of page.Items ?? []) {
         if (!item.name?.S?.startsWith(deletedMarkerPrefix)) topics.push(fromItem(item));
       }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
     return topics.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Topics deleted but not yet purged: their data still waits for the purge job. */
   async listDeleted(): Promise<Array<{ topic: TopicMeta; deletedAt: number }>> {
     const deleted: Array<{ topic: TopicMeta; deletedAt: number }> = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.dynamodb.send(
-        new ScanCommand({
-          TableName: this.table,
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-          FilterExpression: 'begins_with(#n, :prefix)',
-          ExpressionAttributeNames: { '#n': 'name' },
-          ExpressionAttributeValues: { ':prefix': { S: deletedMarkerPrefix } },
-        }),
-      );
+    const pages = paginateScan(
+      { client: this.dynamodb },
+      {
+        TableName: this.table,
+        ConsistentRead: true,
+        FilterExpression: 'begins_with(#n, :prefix)',
+        ExpressionAttributeNames: { '#n': 'name' },
+        ExpressionAttributeValues: { ':prefix': { S: deletedMarkerPrefix } },
+      },
+    );
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         deleted.push({ topic: { ...fromItem(item), name: item.topicName!.S! }, deletedAt: Number(item.deletedAt!.N) });
       }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
     return deleted;
   }
 

@@ -84,6 +84,17 @@ describe('code layout', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('nothing under lib/ reads process.env: configuration arrives from the edges (functions/, bin/)', () => {
+    const readers = files.filter(
+      (file) =>
+        file.startsWith('lib/') &&
+        readFileSync(join(root, file), 'utf8')
+          .split('\n')
+          .some((line) => /process\.env\b/.test(line) && !/^\s*(\*|\/\/)/.test(line)),
+    );
+    expect(readers).toEqual([]);
+  });
+
   it('only lib/storage imports the DynamoDB and S3 clients', () => {
     const wrong = files.filter(
       (file) => partOf(file) !== 'lib/storage' && specifiers(readFileSync(join(root, file), 'utf8')).some((s) => storageSdk.test(s)),
