@@ -17,41 +17,14 @@
  *   ProducerId => int64                           43   -1: not idempotent
  *   ProducerEpoch => int16                        51   -1
  *   BaseSequence => int32                         53   -1
- *   Records => count int32, then count x Record   57
- *
- * Record =>
- *   Length => varint                               bytes after this field
- *   Attributes => int8                             unused, 0
- *   TimestampDelta => varlong                      timestamp - BaseTimestamp
- *   OffsetDelta => varint                          offset - BaseOffset
- *   Key => varint length (-1 = null), bytes
- *   Value => varint length (-1 = null), bytes
- *   Headers => varint count, then count x Header
- *
- * Header =>
- *   HeaderKey => varint length, UTF-8 bytes
- *   HeaderValue => varint length (-1 = null), bytes
+ *   Records => count int32, then count x Record   57   records.ts
  */
 import { CorruptRecordError } from '../errors.ts';
 import { crc32c } from './crc32c.ts';
-import { Reader, sizeOfVarint, sizeOfVarlong, Writer } from './varint.ts';
+import { bodySize, measureRecords, readRecords, writeRecords, type RecordInput, type StoredRecord } from './records.ts';
+import { Reader, sizeOfVarint, Writer } from './varint.ts';
 
-export interface RecordHeader {
-  readonly key: string;
-  readonly value: Buffer | null;
-}
-
-export interface RecordInput {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: readonly RecordHeader[];
-  /** Milliseconds since the epoch (CreateTime). */
-  readonly timestamp: number;
-}
-
-export interface StoredRecord extends RecordInput {
-  readonly offset: number;
-}
+export type { RecordHeader, RecordInput, StoredRecord } from './records.ts';
 
 export interface BatchInput {
   readonly baseOffset: number;
@@ -102,33 +75,6 @@ const CONTROL_FLAG = 0x20;
 /** Compression, timestamp type, transactional, control; higher bits are refused. */
 const KNOWN_ATTRIBUTES = 0x3f;
 const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
-
-/** Smallest record: length, attributes, timestamp delta, offset delta, key, value, header count. */
-const MIN_RECORD_SIZE = 7;
-
-function bodySize(record: RecordInput, timestampDelta: number, offsetDelta: number): number {
-  let size =
-    1 +
-    sizeOfVarlong(timestampDelta) +
-    sizeOfVarint(offsetDelta) +
-    sizeOfNullableBytes(record.key) +
-    sizeOfNullableBytes(record.value) +
-    sizeOfVarint(record.headers.length);
-  for (const header of record.headers) {
-    const keyLength = Buffer.byteLength(header.key, 'utf8');
-    size += sizeOfVarint(keyLength) + keyLength + sizeOfNullableBytes(header.value);
-  }
-  return size;
-}
-
-function sizeOfNullableBytes(data: Buffer | null): number {
-  return data === null ? 1 : sizeOfVarint(data.length) + data.length;
-}
-
-function writeNullableBytes(writer: Writer, data: Buffer | null): void {
-  if (data === null) writer.varint(-1);
-  else writer.varint(data.length).bytes(data);
-}
 
 function checkRange(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -227,31 +173,15 @@ interface BatchLayout extends ProducerFields {
 }
 
 /**
- * The one record writer behind both encoders: sizes every record first so the batch is
- * written into one exact buffer, then fills in the CRC. Offsets are checked by the callers;
- * timestamps here (RangeError when unsafe or too far apart to store as deltas).
+ * The one batch writer behind both encoders: the records are measured first (records.ts)
+ * so the batch is written into one exact buffer, then the CRC is filled in. Offsets are
+ * checked by the callers, timestamps by measureRecords.
  */
 function writeBatch(layout: BatchLayout): Buffer {
   const { baseOffset, lastOffsetDelta, records, offsetDelta } = layout;
-  const firstTimestamp = records[0]!.timestamp;
-  let maxTimestamp = firstTimestamp;
-  const sizes = new Array<number>(records.length);
-  let total = BATCH_OVERHEAD;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    if (!Number.isSafeInteger(record.timestamp)) {
-      throw new RangeError(`record ${i}: timestamp must be a safe integer, got ${record.timestamp}`);
-    }
-    const timestampDelta = record.timestamp - firstTimestamp;
-    if (!Number.isSafeInteger(timestampDelta)) {
-      throw new RangeError(`record ${i}: timestamp ${record.timestamp} is too far from the first, ${firstTimestamp}`);
-    }
-    if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp;
-    const size = bodySize(record, timestampDelta, offsetDelta(i));
-    sizes[i] = size;
-    total += sizeOfVarint(size) + size;
-  }
-
+  const frame = { firstTimestamp: records[0]!.timestamp, offsetDelta };
+  const { sizes, bytes, maxTimestamp } = measureRecords(records, frame);
+  const total = BATCH_OVERHEAD + bytes;
   const writer = new Writer(total)
     .int64(baseOffset)
     .int32(total - LOG_OVERHEAD)
@@ -260,24 +190,13 @@ function writeBatch(layout: BatchLayout): Buffer {
     .uint32(0) // CRC, filled in below
     .int16(0) // attributes: no compression, CreateTime, not transactional, not control
     .int32(lastOffsetDelta)
-    .int64(firstTimestamp)
+    .int64(frame.firstTimestamp)
     .int64(maxTimestamp)
     .int64(layout.producerId)
     .int16(layout.producerEpoch)
     .int32(layout.baseSequence)
     .int32(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    writer.varint(sizes[i]!).int8(0).varlong(record.timestamp - firstTimestamp).varint(offsetDelta(i));
-    writeNullableBytes(writer, record.key);
-    writeNullableBytes(writer, record.value);
-    writer.varint(record.headers.length);
-    for (const header of record.headers) {
-      const keyLength = Buffer.byteLength(header.key, 'utf8');
-      writer.varint(keyLength).utf8(header.key, keyLength);
-      writeNullableBytes(writer, header.value);
-    }
-  }
+  writeRecords(writer, records, frame, sizes);
   const batch = writer.finish();
   if (batch.length !== total) throw new Error(`encoded ${batch.length} bytes, sized ${total}`);
   batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_AT)), CRC_AT);
@@ -388,53 +307,8 @@ function decodeAt(buf: Buffer, at: number, header: BatchHeader): DecodedBatch {
   if (attributes & CONTROL_FLAG) fail('control batches (transaction markers) are not supported');
   if (attributes & ~KNOWN_ATTRIBUTES) fail(`unknown attribute bits ${hex(attributes)}`);
 
-  const reader = new Reader(buf, at + BATCH_OVERHEAD, end);
-  if (header.recordCount > reader.remaining / MIN_RECORD_SIZE) {
-    fail(`${header.recordCount} records cannot fit in ${reader.remaining} bytes`);
-  }
   const logAppendTime = (attributes & LOG_APPEND_TIME_FLAG) !== 0;
-  const records: StoredRecord[] = [];
-  let lastDelta = -1;
-  for (let i = 0; i < header.recordCount; i++) {
-    const length = reader.varint('record length');
-    if (length < 0 || length > reader.remaining) {
-      fail(`record ${i} declares ${length} bytes, ${reader.remaining} left`);
-    }
-    const recordEnd = reader.pos + length;
-    const r = new Reader(buf, reader.pos, recordEnd);
-    r.int8(); // record attributes: unused
-    const timestampDelta = r.varlong('timestamp delta');
-    const offsetDelta = r.varint('offset delta');
-    if (offsetDelta <= lastDelta || offsetDelta > header.lastOffsetDelta) {
-      fail(`record ${i} has offset delta ${offsetDelta} after ${lastDelta} (last ${header.lastOffsetDelta})`);
-    }
-    lastDelta = offsetDelta;
-    const timestamp = logAppendTime ? header.maxTimestamp : header.firstTimestamp + timestampDelta;
-    if (!Number.isSafeInteger(timestamp)) fail(`record ${i} timestamp is beyond the safe integer range`);
-    const key = readNullableBytes(r, 'key');
-    const value = readNullableBytes(r, 'value');
-    const headerCount = r.varint('header count');
-    if (headerCount < 0) fail(`record ${i} has ${headerCount} headers`);
-    const headers: RecordHeader[] = [];
-    for (let h = 0; h < headerCount; h++) {
-      const keyLength = r.varint('header key length');
-      if (keyLength < 0) fail(`record ${i} header ${h} has a null key`);
-      const headerKey = r.bytes(keyLength, 'header key').toString('utf8');
-      headers.push({ key: headerKey, value: readNullableBytes(r, 'header value') });
-    }
-    if (r.pos !== recordEnd) fail(`record ${i} declares ${length} bytes but uses ${length - r.remaining}`);
-    reader.pos = recordEnd;
-    records.push({ offset: header.baseOffset + offsetDelta, timestamp, key, value, headers });
-  }
-  if (reader.remaining !== 0) fail(`${reader.remaining} bytes after the last of ${header.recordCount} records`);
-  return { header, records };
-}
-
-function readNullableBytes(reader: Reader, what: string): Buffer | null {
-  const length = reader.varint(`${what} length`);
-  if (length === -1) return null;
-  if (length < 0) throw new CorruptRecordError(`${what} has length ${length} at byte ${reader.pos}`);
-  return reader.bytes(length, what);
+  return { header, records: readRecords(buf, at + BATCH_OVERHEAD, end, { ...header, logAppendTime }, fail) };
 }
 
 function hex(n: number): string {
