@@ -1,6 +1,7 @@
 /** Builds the AWS clients from StorageConfig and meters what they consume. */
 import { DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { RecordInput } from '../core/codec/record-batch.ts';
 import type { StorageConfig } from '../core/config.ts';
 import { ThrottledError, UnavailableError } from '../core/errors.ts';
 
@@ -51,6 +52,22 @@ export class UsageMeter {
   addS3Request(command: string): void {
     this.s3Requests[command] = (this.s3Requests[command] ?? 0) + 1;
   }
+
+  /** Records appended: their count and key and value bytes, what metrics call records and bytes in. */
+  countIn(records: readonly RecordInput[]): void {
+    this.recordsIn += records.length;
+    this.bytesIn += payloadBytes(records);
+  }
+
+  /** Records read, as countIn counts them. */
+  countOut(records: readonly RecordInput[]): void {
+    this.recordsOut += records.length;
+    this.bytesOut += payloadBytes(records);
+  }
+}
+
+function payloadBytes(records: readonly RecordInput[]): number {
+  return records.reduce((n, r) => n + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0);
 }
 
 export interface AwsClients {

@@ -124,6 +124,25 @@ function queryInput(table: string, q: TailQuery, start?: Record<string, Attribut
   };
 }
 
+/** The tail item's attributes as written: the one place besides toTailItem that knows them. */
+export function toItem(pk: string, item: TailItem): Record<string, AttributeValue> {
+  return {
+    pk: { S: pk },
+    offset: { N: String(item.offset) },
+    count: { N: String(item.count) },
+    maxTimestamp: { N: String(item.maxTimestamp) },
+    appendedAt: { N: String(item.appendedAt) },
+    writer: { S: item.writer },
+    size: { N: String(item.size) },
+    ...(item.object !== undefined ? { object: { S: item.object } } : { bytes: { B: item.bytes! } }),
+  };
+}
+
+/** The item a failed conditional put met (its ALL_OLD), or undefined when the reply carried none. */
+export function winningItem(old: Record<string, AttributeValue> | undefined): TailItem | undefined {
+  return old?.writer?.S ? toTailItem(old) : undefined;
+}
+
 export function toTailItem(item: Record<string, AttributeValue>): TailItem {
   return {
     offset: Number(item.offset!.N),

@@ -1,0 +1,211 @@
+/**
+ * Reads a partition: from the hot tail where the offset is still there, else from the
+ * sealed segment holding it, and at the log end a long poll. Every read is sized to the
+ * fetch's limits, since DynamoDB bills each item a Query reads and S3 each byte range.
+ */
+import type { StoredRecord } from '../core/codec/record-batch.ts';
+import { OffsetOutOfRangeError } from '../core/errors.ts';
+import { byteRangeFor, completeBatches } from '../core/segment.ts';
+import type { UsageMeter } from './clients.ts';
+import { ObjectGoneError } from './objects.ts';
+import type { PartitionViews } from './partition-view.ts';
+import type { PartitionStore } from './partitions.ts';
+import type { SegmentRecord, SegmentStore } from './segments.ts';
+import type { TailItem, TailStore } from './tail.ts';
+
+export interface ReadLimits {
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+  /** Long poll: wait up to this long for the first record at the log end. */
+  readonly waitMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface ReadResult {
+  readonly records: StoredRecord[];
+  readonly nextOffset: number;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+}
+
+export class LogReader {
+  constructor(
+    private readonly tail: TailStore,
+    private readonly segments: SegmentStore,
+    private readonly partitions: PartitionStore,
+    private readonly views: PartitionViews,
+    private readonly usage: UsageMeter,
+  ) {}
+
+  /**
+   * Records from `offset` on, at least one batch's worth even past maxBytes (as Kafka
+   * does, so a large record never blocks a consumer), from the tail or a sealed segment.
+   * Offsets compaction removed are skipped. At the log end, waits up to waitMs for the
+   * first new record: woken at once by an append in this process, otherwise polling at
+   * a growing interval.
+   */
+  async read(pk: string, offset: number, limits: ReadLimits): Promise<ReadResult> {
+    const deadline = Date.now() + (limits.waitMs ?? 0);
+    let from = offset;
+    for (let interval = 50; ; ) {
+      const result = await this.readOnce(pk, from, limits);
+      if (result.records.length > 0) {
+        this.usage.countOut(result.records);
+        return result;
+      }
+      if (result.nextOffset > from) {
+        // A stretch that compaction emptied: go on past it without waiting.
+        from = result.nextOffset;
+        continue;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || limits.signal?.aborted) return result;
+      await this.views.waitForAppend(pk, Math.min(interval, left), limits.signal);
+      interval = Math.min(interval * 2, 1000);
+    }
+  }
+
+  private async readOnce(pk: string, offset: number, limits: ReadLimits, retried = false): Promise<ReadResult> {
+    try {
+      return await this.readTail(pk, offset, limits);
+    } catch (err) {
+      // A job moved or dropped data between our read of an item and of its object:
+      // read again with nothing cached, once.
+      if (!(err instanceof ObjectGoneError) || retried) throw err;
+      this.views.forgetView(pk);
+      this.views.forgetLogStart(pk);
+      return this.readOnce(pk, offset, limits, true);
+    }
+  }
+
+  private async readTail(pk: string, offset: number, limits: ReadLimits): Promise<ReadResult> {
+    const items: TailItem[] = [];
+    let bytes = 0;
+    // At a batch boundary this container has seen (where its last fetch or append
+    // ended) no item starts before the offset, so the read of the batch containing it,
+    // which costs that whole item, is skipped: a caught-up long poll costs one small query.
+    const view = this.views.get(pk);
+    const atBoundary = view?.batchEnd === offset;
+    let previousEnd: number | undefined = atBoundary ? offset : undefined;
+    if (!atBoundary) {
+      const [containing] = await this.tail.query({ pk, forward: false, limit: 1, atMost: offset });
+      // No tail item at or below the offset: it is sealed, or out of range.
+      if (!containing) return this.readSealed(pk, offset, limits);
+      previousEnd = containing.offset + containing.count;
+      if (previousEnd > offset) {
+        items.push(containing);
+        bytes += containing.size;
+      }
+    }
+    const enough = () => items.length > 0 && (bytes >= limits.maxBytes || recordsFrom(items, offset) >= limits.maxRecords);
+    // A Query bills every item it reads, so pages hold only as many items as the fetch
+    // still needs, judged by the last batches seen here (one item when nothing is known).
+    const pageSize = () => {
+      const sample = items.at(-1) ?? view;
+      if (!sample) return 1;
+      const recordsLeft = limits.maxRecords - recordsFrom(items, offset);
+      const bytesLeft = limits.maxBytes - bytes;
+      const needed = Math.min(Math.ceil(recordsLeft / sample.count), Math.ceil(bytesLeft / Math.max(1, sample.size)));
+      return Math.min(100, Math.max(1, needed));
+    };
+    let reachedEnd = !enough();
+    if (reachedEnd) {
+      for await (const item of this.tail.scanForward(pk, atBoundary ? offset : offset + 1, pageSize)) {
+        if (atBoundary && items.length === 0 && item.offset !== offset) {
+          // The hint is stale (the log moved under it): take the long way once.
+          this.views.forgetView(pk);
+          return this.readTail(pk, offset, limits);
+        }
+        items.push(item);
+        bytes += item.size;
+        if (enough()) {
+          reachedEnd = false;
+          break;
+        }
+      }
+    }
+    if (atBoundary && items.length === 0) {
+      // Nothing at or past a boundary we knew: at the end, unless the sealer took it all.
+      const state = await this.partitions.get(pk);
+      if (offset < state.sealedOffset) {
+        this.views.forgetView(pk);
+        return this.readSealed(pk, offset, limits);
+      }
+    }
+    const last = items.at(-1);
+    const lastEnd = last ? last.offset + last.count : previousEnd!;
+    const highWatermark = reachedEnd ? lastEnd : await this.views.highWatermarkAtLeast(pk, lastEnd);
+    if (last) this.views.saw(pk, last, reachedEnd ? highWatermark : undefined);
+    const logStartOffset = await this.views.logStartOffset(pk, offset);
+    if (offset < logStartOffset || offset > highWatermark) {
+      throw new OffsetOutOfRangeError(offset, logStartOffset, highWatermark);
+    }
+
+    const records: StoredRecord[] = [];
+    for (const item of items) {
+      for (const record of await this.tail.recordsOf(pk, item)) {
+        if (record.offset >= offset && records.length < limits.maxRecords) records.push(record);
+      }
+    }
+    const nextOffset = records.length > 0 ? records.at(-1)!.offset + 1 : offset;
+    return { records, nextOffset, highWatermark, logStartOffset };
+  }
+
+  /** Reads from the sealed segment holding `offset`, with a range GET sized by its index. */
+  private async readSealed(pk: string, offset: number, limits: ReadLimits): Promise<ReadResult> {
+    let segment = await this.segments.containing(pk, offset);
+    if (!segment) {
+      // Below the log start, or beyond everything: answer with fresh bounds.
+      this.views.forgetLogStart(pk);
+      const bounds = await this.views.bounds(pk);
+      if (offset === bounds.highWatermark && offset >= bounds.logStartOffset) return { records: [], nextOffset: offset, ...bounds };
+      if (offset >= bounds.logStartOffset && offset < bounds.highWatermark) {
+        // The tail moved into a segment while we looked: look once more.
+        segment = await this.segments.containing(pk, offset);
+      }
+      if (!segment) throw new OffsetOutOfRangeError(offset, bounds.logStartOffset, bounds.highWatermark);
+    }
+    const logStartOffset = await this.views.logStartOffset(pk, offset);
+    if (offset < logStartOffset) {
+      throw new OffsetOutOfRangeError(offset, logStartOffset, await this.views.highWatermarkAtLeast(pk, segment.endOffset));
+    }
+    const { records, scannedTo } = await this.recordsFromSegment(segment, offset, limits);
+    const nextOffset = records.length > 0 ? records.at(-1)!.offset + 1 : Math.max(offset, scannedTo);
+    return { records, nextOffset, highWatermark: await this.views.highWatermarkAtLeast(pk, segment.endOffset), logStartOffset };
+  }
+
+  private async recordsFromSegment(
+    segment: SegmentRecord,
+    offset: number,
+    limits: ReadLimits,
+  ): Promise<{ records: StoredRecord[]; scannedTo: number }> {
+    if (!segment.key) return { records: [], scannedTo: segment.endOffset };
+    // Read what maxBytes allows, or less when maxRecords of the segment's average size need less.
+    const averageRecordBytes = segment.bytes / Math.max(1, segment.recordCount);
+    const wanted = Math.min(limits.maxBytes, Math.ceil(limits.maxRecords * averageRecordBytes));
+    const range = byteRangeFor(segment.index, segment.bytes, offset, wanted);
+    const read = completeBatches(await this.segments.readRange(segment.key, range.start, range.end));
+    let batches = read.batches;
+    if (read.partialLength !== undefined && !batches.some((b) => b.header.baseOffset + b.header.lastOffsetDelta >= offset)) {
+      // The batch we need was cut off at the range's end (a batch larger than the range,
+      // or a compaction gap the sparse index cannot see): read exactly it.
+      const from = range.start + read.consumed;
+      batches = completeBatches(await this.segments.readRange(segment.key, from, from + read.partialLength)).batches;
+    }
+    const records: StoredRecord[] = [];
+    let scannedTo = offset;
+    for (const { header, records: batchRecords } of batches) {
+      for (const record of batchRecords) {
+        if (record.offset >= offset && records.length < limits.maxRecords) records.push(record);
+      }
+      scannedTo = Math.max(scannedTo, header.baseOffset + header.lastOffsetDelta + 1);
+    }
+    // Past the last batch the segment holds nothing more (compaction may have emptied its end).
+    if (range.end >= segment.bytes && records.length === 0) scannedTo = segment.endOffset;
+    return { records, scannedTo };
+  }
+}
+
+function recordsFrom(items: readonly TailItem[], offset: number): number {
+  return items.reduce((n, item) => n + item.offset + item.count - Math.max(item.offset, offset), 0);
+}
