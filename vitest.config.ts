@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SlowestFirstSequencer } from './test/setup/sequencer.ts';
 
 /** What every run shares: the emulators start once per run in the global setup. */
 export const sharedTestOptions = {
@@ -18,5 +19,16 @@ export default defineConfig({
     ...sharedTestOptions,
     include: ['test/**/*.test.ts'],
     exclude: ['test/bench/**', '**/node_modules/**', '**/*.soak.test.ts'],
+    // Each worker process runs file after file, keeping the modules it loaded (the AWS SDK,
+    // tsx's transforms) instead of a fresh process per file: a fifth less CPU on two cores.
+    // Test files are still evaluated afresh; none relies on a fresh process (env stubs are
+    // undone, fake timers restored, servers closed in afterAll).
+    isolate: false,
+    // Two files at a time. Vitest's default leaves one core free (cores - 1), which on a
+    // two-core machine runs the files one after another; but most of their time is spent
+    // waiting for DynamoDB Local, the S3 emulator and child processes, not computing.
+    maxWorkers: 2,
+    // Longest files first, also in a fresh clone (see the sequencer).
+    sequence: { sequencer: SlowestFirstSequencer },
   },
 });

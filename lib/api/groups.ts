@@ -1,18 +1,26 @@
 /** Consumer group routes: membership, heartbeats, commits, and their administration. */
-import type { ResetTarget } from '../storage/coordinator.ts';
+import { InternalError } from '../core/errors.ts';
+import type {
+  CommitOffsetsRequest,
+  GroupState,
+  JoinGroupRequest,
+  OffsetCommit,
+  ResetOffsetsRequest,
+  ResetTarget,
+} from '../core/http-contract.ts';
 import { emptyResponse, jsonResponse } from './respond.ts';
 import { produceLimits } from './records.ts';
-import type { ApiResponse, RouteContext } from './types.ts';
-import { groupId, integer, invalid, jsonBody, object, partitionNumber, topicName } from './validate.ts';
+import type { AnswerOf, RouteContext } from './types.ts';
+import { fields, groupId, integer, invalid, jsonBody, object, partitionNumber, topicName } from './validate.ts';
 
-const joinFields = new Set(['topics', 'sessionTimeoutMs', 'instanceId']);
-const commitFields = new Set(['memberId', 'offsets']);
-const offsetFields = new Set(['topic', 'partition', 'offset', 'leaseEpoch', 'metadata']);
-const resetFields = new Set(['topic', 'to', 'dryRun']);
+const joinFields = fields<JoinGroupRequest>({ topics: true, sessionTimeoutMs: true, instanceId: true });
+const commitFields = fields<CommitOffsetsRequest>({ memberId: true, offsets: true });
+const offsetFields = fields<OffsetCommit>({ topic: true, partition: true, offset: true, leaseEpoch: true, metadata: true });
+const resetFields = fields<ResetOffsetsRequest>({ topic: true, to: true, dryRun: true });
 
 export const groupLimits = { minSessionMs: 1_000, maxSessionMs: 300_000, defaultSessionMs: 30_000, maxTopics: 100, maxOffsets: 10_000, maxMetadata: 4096 } as const;
 
-export async function joinGroup({ storage, request, params, config }: RouteContext): Promise<ApiResponse> {
+export async function joinGroup({ storage, request, params, config }: RouteContext): Promise<AnswerOf<'joinGroup'>> {
   const body = jsonBody(request, joinFields, config.maxRequestBytes);
   if (!Array.isArray(body.topics) || body.topics.length === 0 || body.topics.length > groupLimits.maxTopics) {
     throw invalid('topics', `must be an array of 1 to ${groupLimits.maxTopics} topic names`);
@@ -27,16 +35,16 @@ export async function joinGroup({ storage, request, params, config }: RouteConte
   return jsonResponse(200, joined);
 }
 
-export async function heartbeat({ storage, params }: RouteContext): Promise<ApiResponse> {
+export async function heartbeat({ storage, params }: RouteContext): Promise<AnswerOf<'heartbeat'>> {
   return jsonResponse(200, { assignments: await storage.coordinator.heartbeat(group(params), memberId(params.member)) });
 }
 
-export async function leaveGroup({ storage, params }: RouteContext): Promise<ApiResponse> {
+export async function leaveGroup({ storage, params }: RouteContext): Promise<AnswerOf<'leaveGroup'>> {
   await storage.coordinator.leave(group(params), memberId(params.member));
   return emptyResponse(204);
 }
 
-export async function commitOffsets({ storage, request, params, config }: RouteContext): Promise<ApiResponse> {
+export async function commitOffsets({ storage, request, params, config }: RouteContext): Promise<AnswerOf<'commitOffsets'>> {
   const body = jsonBody(request, commitFields, config.maxRequestBytes);
   const member = memberId(body.memberId);
   if (!Array.isArray(body.offsets) || body.offsets.length === 0 || body.offsets.length > groupLimits.maxOffsets) {
@@ -59,25 +67,32 @@ export async function commitOffsets({ storage, request, params, config }: RouteC
   return jsonResponse(200, { results: await storage.coordinator.commit(group(params), { memberId: member, offsets }) });
 }
 
-export async function listGroups({ storage }: RouteContext): Promise<ApiResponse> {
+export async function listGroups({ storage }: RouteContext): Promise<AnswerOf<'listGroups'>> {
   return jsonResponse(200, { groups: await storage.coordinator.list() });
 }
 
-export async function describeGroup({ storage, params }: RouteContext): Promise<ApiResponse> {
-  return jsonResponse(200, await storage.coordinator.describe(group(params)));
+export async function describeGroup({ storage, params }: RouteContext): Promise<AnswerOf<'describeGroup'>> {
+  const described = await storage.coordinator.describe(group(params));
+  return jsonResponse(200, { ...described, state: groupState(described.state) });
 }
 
 /** Executed unless `dryRun: true`, as DESIGN's contract and kafkajs's admin.resetOffsets. */
-export async function resetOffsets({ storage, request, params, config }: RouteContext): Promise<ApiResponse> {
+export async function resetOffsets({ storage, request, params, config }: RouteContext): Promise<AnswerOf<'resetOffsets'>> {
   const body = jsonBody(request, resetFields, config.maxRequestBytes);
   const topic = topicName(body.topic, 'topic');
   if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean') throw invalid('dryRun', 'must be true or false');
   return jsonResponse(200, await storage.coordinator.resetOffsets(group(params), topic, resetTarget(body.to), body.dryRun !== true));
 }
 
-export async function deleteGroup({ storage, params }: RouteContext): Promise<ApiResponse> {
+export async function deleteGroup({ storage, params }: RouteContext): Promise<AnswerOf<'deleteGroup'>> {
   await storage.coordinator.deleteGroup(group(params));
   return emptyResponse(204);
+}
+
+/** Storage describes a group's state as a plain string; the contract names the states it may be. */
+function groupState(state: string): GroupState {
+  if (state === 'Empty' || state === 'Stable') return state;
+  throw new InternalError(`group state '${state}' is not one of the contract's`);
 }
 
 function group(params: Readonly<Record<string, string>>): string {

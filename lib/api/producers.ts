@@ -1,7 +1,10 @@
 /** POST /v1/producers: a producer id and epoch for an idempotent producer. */
+import type { InitProducerRequest } from '../core/http-contract.ts';
 import { jsonResponse } from './respond.ts';
-import type { ApiResponse, RouteContext } from './types.ts';
-import { invalid, jsonBody } from './validate.ts';
+import type { AnswerOf, RouteContext } from './types.ts';
+import { fields, invalid, jsonBody } from './validate.ts';
+
+const initFields = fields<InitProducerRequest>({ transactionalId: true });
 
 /** Kafka puts no limit on transactional.id; this keeps its item small. */
 const maxTransactionalIdBytes = 256;
@@ -10,8 +13,8 @@ const maxTransactionalIdBytes = 256;
  * Without a transactionalId, a new producer id at epoch 0. With one, the producer id
  * that id always maps to, at the next epoch: every older instance is fenced.
  */
-export async function initProducer({ storage, request, config }: RouteContext): Promise<ApiResponse> {
-  const body = request.body?.length ? jsonBody(request, ['transactionalId'], config.maxRequestBytes) : {};
+export async function initProducer({ storage, request, config }: RouteContext): Promise<AnswerOf<'initProducer'>> {
+  const body = request.body?.length ? jsonBody(request, initFields, config.maxRequestBytes) : {};
   const { transactionalId } = body;
   if (
     transactionalId !== undefined &&

@@ -2,18 +2,20 @@
 import type { RecordHeader, RecordInput, StoredRecord } from '../core/codec/record-batch.ts';
 import { recordSize } from '../core/codec/record-batch.ts';
 import { RecordTooLargeError } from '../core/errors.ts';
+import type { FetchedRecord, FetchRequest, FetchResponse, OffsetQuery, ProduceRecord, ProduceRequest } from '../core/http-contract.ts';
 import { MAX_PARTITIONS } from '../core/topic-config.ts';
 import { partitionForKey } from '../core/partitioner.ts';
 import { maxProducerEpoch, maxSequence } from '../core/sequence.ts';
 import type { Storage } from '../storage/index.ts';
 import type { TopicMeta } from '../storage/topics.ts';
 import { jsonResponse, jsonText } from './respond.ts';
-import type { ApiResponse, RouteContext } from './types.ts';
+import type { AnswerOf, RouteContext } from './types.ts';
 import {
   checkQuery,
   decodeText,
   encodeText,
   encoding,
+  fields,
   integer,
   invalid,
   jsonBody,
@@ -24,6 +26,7 @@ import {
   queryInteger,
   shown,
   type Encoding,
+  type Unchecked,
 } from './validate.ts';
 
 export const produceLimits = {
@@ -36,8 +39,8 @@ export const produceLimits = {
 
 export const fetchLimits = { maxRecords: 10_000, defaultMaxRecords: 500, maxBytes: 4 * 1024 * 1024, defaultMaxBytes: 1024 * 1024 } as const;
 
-const produceFields = new Set(['records', 'encoding', 'producerId', 'producerEpoch', 'sequences']);
-const recordFields = new Set(['key', 'value', 'headers', 'partition', 'timestamp']);
+const produceFields = fields<ProduceRequest>({ records: true, encoding: true, producerId: true, producerEpoch: true, sequences: true });
+const recordFields = fields<ProduceRecord>({ key: true, value: true, headers: true, partition: true, timestamp: true });
 
 interface ParsedRecord {
   readonly input: RecordInput;
@@ -47,7 +50,7 @@ interface ParsedRecord {
 
 const invalidPartition = Symbol('invalidPartition');
 
-export async function produce({ storage, request, params, config, keylessPartition }: RouteContext): Promise<ApiResponse> {
+export async function produce({ storage, request, params, config, keylessPartition }: RouteContext): Promise<AnswerOf<'produce'>> {
   const body = jsonBody(request, produceFields, config.maxRequestBytes);
   const enc = encoding(body.encoding);
   const rawRecords = body.records;
@@ -123,8 +126,8 @@ interface ProducerFields {
  * producerId, producerEpoch and sequences come together (an idempotent request) or not
  * at all; sequences names at most `maxPartitions` partitions, counted before it is read.
  */
-function producerFields(body: Record<string, unknown>, maxPartitions: number): ProducerFields | undefined {
-  const given = ['producerId', 'producerEpoch', 'sequences'].filter((name) => body[name] !== undefined);
+function producerFields(body: Unchecked<ProduceRequest>, maxPartitions: number): ProducerFields | undefined {
+  const given = (['producerId', 'producerEpoch', 'sequences'] as const).filter((name) => body[name] !== undefined);
   if (given.length === 0) return undefined;
   if (given.length < 3) throw invalid('producerId', 'producerId, producerEpoch and sequences go together');
   const producerId = integer(body.producerId, 'producerId', 0, Number.MAX_SAFE_INTEGER, ' (the id POST /v1/producers answered)');
@@ -183,9 +186,10 @@ async function topicFor(storage: Storage, name: string, rawPartition: string): P
  */
 export const fetchAnswerLimits = { lambdaResponseBytes: 6 * 1024 * 1024, maxAnswerBytes: 6 * 1024 * 1024 - 64 * 1024 } as const;
 
-const fetchQuery = new Set(['offset', 'maxRecords', 'maxBytes', 'waitMs', 'encoding']);
+const fetchQuery = fields<FetchRequest>({ offset: true, maxRecords: true, maxBytes: true, waitMs: true, encoding: true });
+const offsetQuery = fields<OffsetQuery>({ at: true });
 
-export async function fetchRecords({ storage, request, params, config }: RouteContext): Promise<ApiResponse> {
+export async function fetchRecords({ storage, request, params, config }: RouteContext): Promise<AnswerOf<'fetchRecords'>> {
   checkQuery(request, fetchQuery);
   const offset = queryInteger(request, 'offset', 0, Number.MAX_SAFE_INTEGER);
   const maxRecords = queryInteger(request, 'maxRecords', 1, fetchLimits.maxRecords, fetchLimits.defaultMaxRecords);
@@ -212,7 +216,8 @@ export async function fetchRecords({ storage, request, params, config }: RouteCo
     texts.push(text);
     size += cost;
   }
-  const tail = { nextOffset, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset };
+  // The text is a FetchResponse built from its typed parts: records, then the rest.
+  const tail: Omit<FetchResponse, 'records'> = { nextOffset, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset };
   return jsonText(200, `{"records":[${texts.join(',')}],${JSON.stringify(tail).slice(1)}`);
 }
 
@@ -248,18 +253,20 @@ function unfetchable(record: StoredRecord, enc: Encoding, cost: number): RecordT
   );
 }
 
-function recordBody(record: StoredRecord, enc: Encoding) {
+function recordBody(record: StoredRecord, enc: Encoding): FetchedRecord {
   return {
     offset: record.offset,
     timestamp: record.timestamp,
     key: encodeText(record.key, enc),
     value: encodeText(record.value, enc),
-    headers: Object.fromEntries(record.headers.map((h) => [h.key, encodeText(h.value, enc)])),
+    // The contract's header values are strings: the HTTP produce stores no null one. (Kafka
+    // allows a null header value; a producer that could store one needs `string | null` there.)
+    headers: Object.fromEntries(record.headers.map((h) => [h.key, encodeText(h.value, enc) as string])),
   };
 }
 
-export async function offsetForTime({ storage, request, params }: RouteContext): Promise<ApiResponse> {
-  checkQuery(request, ['at']);
+export async function offsetForTime({ storage, request, params }: RouteContext): Promise<AnswerOf<'offsetForTime'>> {
+  checkQuery(request, offsetQuery);
   const at = request.query.at ?? 'latest';
   const { topic, partition } = await topicFor(storage, params.topic!, params.partition!);
   if (at === 'earliest' || at === 'latest') {

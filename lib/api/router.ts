@@ -13,7 +13,8 @@ export interface Route extends RouteSpec {
   readonly handler: Handler;
 }
 
-const handlers: Record<RouteName, Handler> = {
+/** Each route's handler, typed by its name: a handler answering another route's shape fails to compile. */
+const handlers: { readonly [N in RouteName]: Handler<N> } = {
   createTopic,
   listTopics,
   describeTopic,

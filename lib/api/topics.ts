@@ -1,15 +1,16 @@
 /** Topic routes: create, list, describe, alter, delete. */
+import type { AlterTopicRequest, CreateTopicRequest, PartitionDescription, TopicDescription } from '../core/http-contract.ts';
 import { defaultTopicConfig, validatePartitionCount } from '../core/topic-config.ts';
 import type { Storage } from '../storage/index.ts';
 import type { TopicMeta } from '../storage/topics.ts';
 import { emptyResponse, jsonResponse } from './respond.ts';
-import type { ApiResponse, RouteContext } from './types.ts';
-import { invalid, jsonBody, map, shown, topicName, type Json } from './validate.ts';
+import type { AnswerOf, RouteContext } from './types.ts';
+import { fields, invalid, jsonBody, map, shown, topicName } from './validate.ts';
 
-const createFields = new Set(['name', 'partitions', 'config']);
-const alterFields = new Set(['partitions', 'config']);
+const createFields = fields<CreateTopicRequest>({ name: true, partitions: true, config: true });
+const alterFields = fields<AlterTopicRequest>({ partitions: true, config: true });
 
-export async function createTopic({ storage, request, config }: RouteContext): Promise<ApiResponse> {
+export async function createTopic({ storage, request, config }: RouteContext): Promise<AnswerOf<'createTopic'>> {
   const body = jsonBody(request, createFields, config.maxRequestBytes);
   const name = topicName(body.name, 'name');
   const partitions = body.partitions === undefined ? 1 : validatePartitionCount(body.partitions);
@@ -18,17 +19,17 @@ export async function createTopic({ storage, request, config }: RouteContext): P
   return jsonResponse(201, describeBody(topic, empty));
 }
 
-export async function listTopics({ storage }: RouteContext): Promise<ApiResponse> {
+export async function listTopics({ storage }: RouteContext): Promise<AnswerOf<'listTopics'>> {
   const topics = await storage.topics.list();
   return jsonResponse(200, { topics: topics.map((t) => ({ name: t.name, partitions: t.partitions })) });
 }
 
-export async function describeTopic({ storage, params }: RouteContext): Promise<ApiResponse> {
+export async function describeTopic({ storage, params }: RouteContext): Promise<AnswerOf<'describeTopic'>> {
   const topic = await storage.topics.get(params.topic!, { fresh: true });
   return jsonResponse(200, await describe(storage, topic));
 }
 
-export async function alterTopic({ storage, request, params, config }: RouteContext): Promise<ApiResponse> {
+export async function alterTopic({ storage, request, params, config }: RouteContext): Promise<AnswerOf<'alterTopic'>> {
   const body = jsonBody(request, alterFields, config.maxRequestBytes);
   if (body.partitions === undefined && body.config === undefined) throw invalid('body', 'give partitions, config or both');
   const partitions = body.partitions === undefined ? undefined : validatePartitionCount(body.partitions);
@@ -37,7 +38,7 @@ export async function alterTopic({ storage, request, params, config }: RouteCont
   return jsonResponse(200, await describe(storage, topic));
 }
 
-export async function deleteTopic({ storage, params }: RouteContext): Promise<ApiResponse> {
+export async function deleteTopic({ storage, params }: RouteContext): Promise<AnswerOf<'deleteTopic'>> {
   await storage.topics.delete(params.topic!);
   return emptyResponse(204);
 }
@@ -57,7 +58,7 @@ function topicConfig(value: unknown): unknown {
   return value;
 }
 
-async function describe(storage: Storage, topic: TopicMeta): Promise<Json> {
+async function describe(storage: Storage, topic: TopicMeta): Promise<TopicDescription> {
   const partitions = await mapLimit(topic.partitions, 16, async (partition) => ({
     partition,
     ...(await storage.log.bounds(topic.topicId, partition)),
@@ -65,7 +66,7 @@ async function describe(storage: Storage, topic: TopicMeta): Promise<Json> {
   return describeBody(topic, partitions);
 }
 
-function describeBody(topic: TopicMeta, partitions: readonly Json[]): Json {
+function describeBody(topic: TopicMeta, partitions: readonly PartitionDescription[]): TopicDescription {
   return { name: topic.name, topicId: topic.topicId, partitions, config: topic.config };
 }
 

@@ -1,6 +1,8 @@
 /** The HTTP API without a transport: a request in, a response out. */
 import type { ApiConfig } from '../core/config.ts';
+import type { ResponseOf, StatusOf } from '../core/http-contract.ts';
 import type { JobReport } from '../core/job-report.ts';
+import type { RouteName } from '../core/routes.ts';
 import type { Storage } from '../storage/index.ts';
 
 export interface ApiRequest {
@@ -26,8 +28,24 @@ export interface ApiResponse {
 
 export type Api = (request: ApiRequest) => Promise<ApiResponse>;
 
+/** Names Answer's compile-time-only member; no value exists at run time. */
+declare const contract: unique symbol;
+
+/**
+ * A response whose JSON text is a `Body` (lib/core/http-contract.ts) sent with `Status`.
+ * Only lib/api/respond.ts makes one, from a value of that type, so a handler's declared
+ * answer is checked against what it builds.
+ */
+export interface Answer<Body, Status extends number = number> extends ApiResponse {
+  /** Compile time only, never set: carries the body's type and the status. */
+  readonly [contract]: { readonly body: Body; readonly status: Status };
+}
+
+/** What route `N` answers on success, as the contract says (RouteContracts). */
+export type AnswerOf<N extends RouteName> = Answer<ResponseOf<N>, StatusOf<N>>;
+
 /** Runs the background jobs once (lib/jobs/run.ts); the edge that has them passes it in. */
-export type JobsRunner = (storage: Storage, options: { readonly topic?: string }) => Promise<JobReport>;
+export type JobsRunner = (storage: Storage, options: { readonly topic?: string; readonly reportDeferred?: boolean }) => Promise<JobReport>;
 
 export interface RouteContext {
   readonly storage: Storage;
@@ -40,4 +58,5 @@ export interface RouteContext {
   readonly runJobs: JobsRunner | undefined;
 }
 
-export type Handler = (context: RouteContext) => Promise<ApiResponse>;
+/** Serves route `N`: its answer must be the one the contract gives that route. */
+export type Handler<N extends RouteName = RouteName> = (context: RouteContext) => Promise<AnswerOf<N>>;

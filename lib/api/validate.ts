@@ -7,6 +7,7 @@
  * Messages quote at most a short prefix of what they refuse.
  */
 import { InvalidRequestError, PayloadTooLargeError } from '../core/errors.ts';
+import type { Encoding } from '../core/http-contract.ts';
 import { MAX_PARTITIONS, validateGroupId, validateTopicName } from '../core/topic-config.ts';
 import type { ApiRequest } from './types.ts';
 
@@ -42,12 +43,35 @@ export function invalid(field: string, message: string): InvalidRequestError {
 
 type Allowed = ReadonlySet<string> | readonly string[];
 
+/** Names Fields' compile-time-only member; no value exists at run time. */
+declare const requestType: unique symbol;
+
+/** The top-level keys of a request type `T` of lib/core/http-contract.ts, made by `fields`. */
+export interface Fields<T> extends ReadonlySet<string> {
+  /** Compile time only, never set: the request type these keys are of. */
+  readonly [requestType]: T;
+}
+
+/**
+ * The keys of a contract's request type, each named once (order kept for messages): a
+ * key missing, extra or renamed on either side fails to compile.
+ */
+export function fields<T>(keys: { readonly [K in keyof T]-?: true }): Fields<T> {
+  const set: ReadonlySet<string> = new Set(Object.keys(keys));
+  return set as Fields<T>;
+}
+
+/** A body as read against its contract type: only the contract's keys, each value not checked yet. */
+export type Unchecked<T> = { readonly [K in keyof T]?: unknown };
+
 const asSet = (allowed: Allowed): ReadonlySet<string> => (allowed instanceof Set ? allowed : new Set(allowed));
 
 /**
  * The body as a JSON object whose keys are all in `allowed` (an unknown key is usually a
  * typo). Nesting deeper than requestLimits.maxJsonDepth is refused before parsing.
  */
+export function jsonBody<T>(request: ApiRequest, allowed: Fields<T>, maxBytes: number): Unchecked<T>;
+export function jsonBody(request: ApiRequest, allowed: Allowed, maxBytes: number): Json;
 export function jsonBody(request: ApiRequest, allowed: Allowed, maxBytes: number): Json {
   const body = request.body ?? Buffer.alloc(0);
   if (body.length > maxBytes) throw new PayloadTooLargeError(`request body is larger than ${maxBytes} bytes`);
@@ -93,6 +117,8 @@ function refuseDeepNesting(body: Buffer): void {
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A JSON object whose keys are all in `allowed`; the first unknown key is refused. */
+export function object<T>(value: unknown, field: string, allowed: Fields<T>): Unchecked<T>;
+export function object(value: unknown, field: string, allowed: Allowed): Json;
 export function object(value: unknown, field: string, allowed: Allowed): Json {
   if (!isObject(value)) throw invalid(field, 'must be a JSON object');
   const known = asSet(allowed);
@@ -188,7 +214,7 @@ export function checkQuery(request: ApiRequest, allowed?: Allowed): void {
   }
 }
 
-export type Encoding = 'utf8' | 'base64';
+export type { Encoding } from '../core/http-contract.ts';
 
 export function encoding(value: unknown, field = 'encoding'): Encoding {
   if (value === undefined) return 'utf8';

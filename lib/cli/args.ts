@@ -1,6 +1,7 @@
 /** Flag parsing shared by the commands: node:util parseArgs plus Kafka's habits. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConnectionError, SluiceClient, type SluiceClientOptions } from '../client/client.ts';
+import { SluiceClient, type SluiceClientOptions } from '../client/client.ts';
+import { ConnectionError } from '../client/errors.ts';
 import { Sluice } from '../client/index.ts';
 import { InputError, UsageError } from './errors.ts';
 import type { CliIo } from './io.ts';

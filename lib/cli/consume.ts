@@ -1,6 +1,6 @@
 /** `sluice consume`: print a topic's records, like kafka-console-consumer. */
 import type { PartitionDescription, SluiceClient } from '../client/client.ts';
-import { RemoteError } from '../core/errors.ts';
+import { RemoteError } from '../client/errors.ts';
 import { booleanProperty, clientFor, commonHelp, parseFlags, parseIntFlag, parseProperties, required, sluiceFor, type CommandSpec } from './args.ts';
 import { consumeAsGroupMember } from './consume-group.ts';
 import { stopper, type Run } from './console-run.ts';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { groupsCommand, groupsSpecs } from './groups.ts';
 import { jobsCommand } from './jobs.ts';
-import { ConnectionError } from '../client/client.ts';
+import { ConnectionError } from '../client/errors.ts';
 import { ConfigError, SluiceError } from '../core/errors.ts';
 import { consumeCommand } from './consume.ts';
 import { InputError, OutputClosedError, UsageError } from './errors.ts';

@@ -1,6 +1,6 @@
 /** `sluice topics create|list|describe|alter|delete`, shaped like kafka-topics. */
 import type { SluiceClient, TopicConfig, TopicDescription } from '../client/client.ts';
-import { RemoteError } from '../core/errors.ts';
+import { RemoteError } from '../client/errors.ts';
 import { clientFor, commonHelp, parseFlags, parseIntFlag, required, type CommandSpec } from './args.ts';
 import { InputError, UsageError } from './errors.ts';
 import type { CliIo, Output } from './io.ts';

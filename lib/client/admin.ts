@@ -5,7 +5,8 @@
  * strings there, so they are here.
  */
 import { apiConfigKey, apiConfigKeys, kafkaConfigNames } from './config-names.ts';
-import { ConfigError, InvalidRequestError, RemoteError, SluiceError } from '../core/errors.ts';
+import { ConfigError, InvalidRequestError, SluiceError } from '../core/errors.ts';
+import { RemoteError } from './errors.ts';
 import type { SluiceClient } from './client.ts';
 import type {
   CleanupPolicy,

@@ -3,8 +3,10 @@
  * arrive as the server's typed errors (`RemoteError` with its code) or as a
  * `ConnectionError` when no answer came back.
  */
-import type { JobReport } from '../core/job-report.ts';
-import { ConfigError, ConnectionError, errorFromResponse, InvalidResponseError, SluiceError, type RemoteError } from '../core/errors.ts';
+import type { MethodOf, QueryOf, RequestOf, ResponseOf } from '../core/http-contract.ts';
+import type { RouteName } from '../core/routes.ts';
+import { ConfigError, SluiceError } from '../core/errors.ts';
+import { ConnectionError, errorFromResponse, InvalidResponseError, type RemoteError } from './errors.ts';
 import { backoffDelay, defaultRetryPolicy, parseRetryAfter, sleep, type RetryPolicy } from './retry.ts';
 import { signerFor, type RequestSigner, type SigningOptions } from './signing.ts';
 import type {
@@ -17,6 +19,7 @@ import type {
   GroupDescription,
   HeartbeatResponse,
   InitProducerRequest,
+  JobReport,
   JoinGroupRequest,
   JoinGroupResponse,
   ListGroupsResponse,
@@ -28,11 +31,11 @@ import type {
   ProducerIdentity,
   ResetOffsetsRequest,
   ResetOffsetsResponse,
+  RunJobsRequest,
   TopicDescription,
 } from './types.ts';
 
 export type * from './types.ts';
-export { ConnectionError, InvalidResponseError } from '../core/errors.ts';
 export type { RetryPolicy } from './retry.ts';
 
 export interface SluiceClientOptions {
@@ -64,6 +67,7 @@ export interface CallOptions {
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
+/** A call as sent: any route's. */
 interface Call {
   readonly method: Method;
   readonly path: string;
@@ -79,6 +83,13 @@ interface Call {
   readonly retry?: RetryMode;
   /** Told before each retry. */
   readonly onRetry?: () => void;
+}
+
+/** Route `N`'s call: its method, body and query keys as the contract gives them for `N`. */
+interface RouteCall<N extends RouteName> extends Call {
+  readonly method: MethodOf<N>;
+  readonly query?: { readonly [K in keyof QueryOf<N>]?: string | number };
+  readonly body?: RequestOf<N>;
 }
 
 type RetryMode = 'always' | 'network' | 'never';
@@ -107,16 +118,16 @@ export class SluiceClient {
 
   /** Creates a topic; TOPIC_EXISTS (409) if the name is taken. Not retried. */
   createTopic(request: CreateTopicRequest, options: CallOptions = {}): Promise<TopicDescription> {
-    return this.call({ method: 'POST', path: '/v1/topics', body: request, signal: options.signal });
+    return this.call<'createTopic'>({ method: 'POST', path: '/v1/topics', body: request, signal: options.signal });
   }
 
   listTopics(options: CallOptions = {}): Promise<ListTopicsResponse> {
-    return this.call({ method: 'GET', path: '/v1/topics', signal: options.signal });
+    return this.call<'listTopics'>({ method: 'GET', path: '/v1/topics', signal: options.signal });
   }
 
   /** Id, config and each partition's offset bounds. */
   describeTopic(name: string, options: CallOptions = {}): Promise<TopicDescription> {
-    return this.call({ method: 'GET', path: topicPath(name), signal: options.signal });
+    return this.call<'describeTopic'>({ method: 'GET', path: topicPath(name), signal: options.signal });
   }
 
   /**
@@ -128,7 +139,7 @@ export class SluiceClient {
   async alterTopic(name: string, request: AlterTopicRequest, options: CallOptions = {}): Promise<TopicDescription> {
     let retried = false;
     try {
-      return await this.call({ method: 'PATCH', path: topicPath(name), body: request, signal: options.signal, onRetry: () => (retried = true) });
+      return await this.call<'alterTopic'>({ method: 'PATCH', path: topicPath(name), body: request, signal: options.signal, onRetry: () => (retried = true) });
     } catch (error) {
       if (!retried || request.partitions === undefined || !(error instanceof SluiceError) || error.code !== 'INVALID_REQUEST') throw error;
       if (error.details.partitions !== request.partitions) throw error;
@@ -141,7 +152,7 @@ export class SluiceClient {
   }
 
   deleteTopic(name: string, options: CallOptions = {}): Promise<void> {
-    return this.call({ method: 'DELETE', path: topicPath(name), signal: options.signal });
+    return this.call<'deleteTopic'>({ method: 'DELETE', path: topicPath(name), signal: options.signal });
   }
 
   /**
@@ -149,7 +160,7 @@ export class SluiceClient {
    * at most an unused id or a skipped epoch.
    */
   initProducer(request: InitProducerRequest = {}, options: CallOptions = {}): Promise<ProducerIdentity> {
-    return this.call({ method: 'POST', path: '/v1/producers', body: request, signal: options.signal, retry: 'always' });
+    return this.call<'initProducer'>({ method: 'POST', path: '/v1/producers', body: request, signal: options.signal, retry: 'always' });
   }
 
   /**
@@ -158,12 +169,12 @@ export class SluiceClient {
    * sequences), a retry could append the records twice, so the caller decides.
    */
   produce(topic: string, request: ProduceRequest, options: CallOptions = {}): Promise<ProduceResponse> {
-    return this.call({ method: 'POST', path: `${topicPath(topic)}/records`, body: request, signal: options.signal });
+    return this.call<'produce'>({ method: 'POST', path: `${topicPath(topic)}/records`, body: request, signal: options.signal });
   }
 
   /** Reads records from `request.offset` on; with `waitMs`, long-polls at the log end. */
   fetchRecords(topic: string, partition: number, request: FetchRequest, options: CallOptions = {}): Promise<FetchResponse> {
-    return this.call({
+    return this.call<'fetchRecords'>({
       method: 'GET',
       path: `${partitionPath(topic, partition)}/records`,
       query: {
@@ -179,13 +190,13 @@ export class SluiceClient {
   }
 
   /** Runs sealing, retention, compaction and purges once (all topics, or one) and reports what it did. */
-  runJobs(request: { topic?: string } = {}, options: CallOptions = {}): Promise<JobReport> {
-    return this.call({ method: 'POST', path: '/v1/jobs/run', body: request, signal: options.signal });
+  runJobs(request: RunJobsRequest = {}, options: CallOptions = {}): Promise<JobReport> {
+    return this.call<'runJobs'>({ method: 'POST', path: '/v1/jobs/run', body: request, signal: options.signal });
   }
 
   /** The earliest or latest offset, or the first offset at or after a timestamp (ms). */
   offsetFor(topic: string, partition: number, at: OffsetSpec, options: CallOptions = {}): Promise<OffsetResponse> {
-    return this.call({
+    return this.call<'offsetForTime'>({
       method: 'GET',
       path: `${partitionPath(topic, partition)}/offsets`,
       query: { at: String(at) },
@@ -199,7 +210,7 @@ export class SluiceClient {
    * unless `instanceId` is set: a static member joins as the same member again.
    */
   joinGroup(group: string, request: JoinGroupRequest, options: CallOptions = {}): Promise<JoinGroupResponse> {
-    return this.call({
+    return this.call<'joinGroup'>({
       method: 'POST',
       path: `${groupPath(group)}/members`,
       body: request,
@@ -213,12 +224,12 @@ export class SluiceClient {
    * grown or shrunk. UNKNOWN_MEMBER (404): the member is gone and must join again.
    */
   heartbeat(group: string, memberId: string, options: CallOptions = {}): Promise<HeartbeatResponse> {
-    return this.call({ method: 'POST', path: `${memberPath(group, memberId)}/heartbeat`, signal: options.signal, retry: 'always' });
+    return this.call<'heartbeat'>({ method: 'POST', path: `${memberPath(group, memberId)}/heartbeat`, signal: options.signal, retry: 'always' });
   }
 
   /** Leaves a group: the member's leases are free for the others at once. */
   leaveGroup(group: string, memberId: string, options: CallOptions = {}): Promise<void> {
-    return this.call({ method: 'DELETE', path: memberPath(group, memberId), signal: options.signal });
+    return this.call<'leaveGroup'>({ method: 'DELETE', path: memberPath(group, memberId), signal: options.signal });
   }
 
   /**
@@ -228,16 +239,16 @@ export class SluiceClient {
    * repeat of a commit that landed changes nothing.
    */
   commitOffsets(group: string, request: CommitOffsetsRequest, options: CallOptions = {}): Promise<CommitOffsetsResponse> {
-    return this.call({ method: 'POST', path: `${groupPath(group)}/offsets`, body: request, signal: options.signal, retry: 'network' });
+    return this.call<'commitOffsets'>({ method: 'POST', path: `${groupPath(group)}/offsets`, body: request, signal: options.signal, retry: 'network' });
   }
 
   listGroups(options: CallOptions = {}): Promise<ListGroupsResponse> {
-    return this.call({ method: 'GET', path: '/v1/groups', signal: options.signal });
+    return this.call<'listGroups'>({ method: 'GET', path: '/v1/groups', signal: options.signal });
   }
 
   /** Members, their partitions, and each partition's committed offset and lag. */
   describeGroup(group: string, options: CallOptions = {}): Promise<GroupDescription> {
-    return this.call({ method: 'GET', path: groupPath(group), signal: options.signal });
+    return this.call<'describeGroup'>({ method: 'GET', path: groupPath(group), signal: options.signal });
   }
 
   /**
@@ -247,7 +258,7 @@ export class SluiceClient {
    * `shiftBy` (which would shift twice) not at all.
    */
   resetGroupOffsets(group: string, request: ResetOffsetsRequest, options: CallOptions = {}): Promise<ResetOffsetsResponse> {
-    return this.call({
+    return this.call<'resetOffsets'>({
       method: 'POST',
       path: `${groupPath(group)}/offsets/reset`,
       body: request,
@@ -258,14 +269,15 @@ export class SluiceClient {
 
   /** Deletes a group's offsets and leases; GROUP_NOT_EMPTY (409) while members are active. */
   deleteGroup(group: string, options: CallOptions = {}): Promise<void> {
-    return this.call({ method: 'DELETE', path: groupPath(group), signal: options.signal });
+    return this.call<'deleteGroup'>({ method: 'DELETE', path: groupPath(group), signal: options.signal });
   }
 
-  private async call<T>(call: Call): Promise<T> {
+  /** Route `N`'s call, answered with the contract's body for it (give N: the default answers nothing useful). */
+  private async call<N extends RouteName>(call: RouteCall<N>): Promise<ResponseOf<N>> {
     const mode: RetryMode = call.retry ?? (idempotent.has(call.method) ? 'always' : 'never');
     for (let attempt = 0; ; attempt++) {
       const answer = await this.attempt(call);
-      if (answer.ok) return parseBody<T>(answer.status, answer.text);
+      if (answer.ok) return parseBody<ResponseOf<N>>(answer.status, answer.text);
       const retriable = mode === 'always' || (mode === 'network' && answer.failure instanceof ConnectionError);
       if (!retriable || !answer.failure.retriable || attempt >= this.retry.retries) throw answer.failure;
       call.onRetry?.();

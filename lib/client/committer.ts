@@ -11,7 +11,8 @@
  *   commit ──► UNKNOWN_MEMBER ──► rejoin; FAILED
  *   commit ──► other error    ──► FAILED; from autoCommit(), a server's non-retriable answer also crashes
  */
-import { InvalidRequestError, RemoteError, SluiceError } from '../core/errors.ts';
+import { InvalidRequestError, SluiceError } from '../core/errors.ts';
+import { RemoteError } from './errors.ts';
 import { hasCode, type ConsumerContext } from './consumer-context.ts';
 import type { OffsetsByTopicPartition, TopicPartitionOffset } from './consumer-types.ts';
 import { offsetsByTopic, type PartitionRun } from './partition-run.ts';

@@ -44,11 +44,5 @@ export type { InstrumentationEvent, RemoveListener, RetryOptions } from './instr
 export { SluiceClient, type CallOptions, type SluiceClientOptions } from './client.ts';
 export type { AwsCredentials, AwsCredentialsProvider, SigningOptions } from './signing.ts';
 export type * from './types.ts';
-export {
-  ConfigError,
-  ConnectionError,
-  InvalidRequestError,
-  InvalidResponseError,
-  RemoteError,
-  SluiceError,
-} from '../core/errors.ts';
+export { ConfigError, InvalidRequestError, SluiceError } from '../core/errors.ts';
+export { ConnectionError, InvalidResponseError, RemoteError } from './errors.ts';

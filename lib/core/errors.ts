@@ -1,7 +1,8 @@
 /**
  * Every error Sluice shows a caller: a stable `code`, the HTTP `status` it maps to and
  * whether retrying the same call can succeed. The API maps these to responses in one
- * place (lib/api/respond.ts); the client rebuilds them from a response by code.
+ * place (lib/api/respond.ts); the client rebuilds them from a response by code
+ * (lib/client/errors.ts, beside its own transport errors).
  */
 export interface ErrorOptions {
   readonly cause?: unknown;
@@ -139,71 +140,4 @@ export class UnavailableError extends SluiceError {
   readonly code = 'UNAVAILABLE';
   readonly status = 503;
   override readonly retriable = true;
-}
-
-/**
- * No HTTP answer came back: connection refused, DNS failure, reset or timeout. Status 0
- * because there is no HTTP status; retriable, since nothing says the server is gone for
- * good (but the client retries only calls that are safe to repeat).
- */
-export class ConnectionError extends SluiceError {
-  readonly code = 'UNREACHABLE';
-  readonly status = 0;
-  override readonly retriable = true;
-  /** The endpoint that could not be reached. */
-  readonly endpoint: string;
-  constructor(endpoint: string, cause: unknown) {
-    super(`cannot reach ${endpoint}${describeCause(cause)}`, { cause, details: { endpoint } });
-    this.endpoint = endpoint;
-  }
-}
-
-/** A 2xx answer whose body is not the JSON the contract promises. */
-export class InvalidResponseError extends SluiceError {
-  readonly code = 'INVALID_RESPONSE';
-  readonly status = 502;
-}
-
-/** An error answered by a server, rebuilt on the client side with its code and status. */
-export class RemoteError extends SluiceError {
-  readonly code: string;
-  readonly status: number;
-  override readonly retriable: boolean;
-  /** `retriable`: what the server said; unsaid, 429 and 5xx are. */
-  constructor(code: string, status: number, message: string, details: Record<string, unknown> = {}, retriable?: boolean) {
-    super(message, { details });
-    this.code = code;
-    this.status = status;
-    this.retriable = retriable ?? (status === 429 || status >= 500);
-  }
-}
-
-/** Rebuilds the error of a server's `{error: {code, message, ...details}}` answer. */
-export function errorFromResponse(status: number, body: unknown): RemoteError {
-  const error = (body as { error?: Record<string, unknown> } | null)?.error ?? {};
-  const { code, message, retriable, ...details } = error;
-  return new RemoteError(
-    typeof code === 'string' ? code : 'INTERNAL',
-    status,
-    typeof message === 'string' ? message : `HTTP ${status}`,
-    details,
-    retriable === true ? true : undefined,
-  );
-}
-
-/** The error code of a network failure from global fetch (undici wraps it in `cause`). */
-function networkErrorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = current.cause;
-  }
-  return undefined;
-}
-
-function describeCause(cause: unknown): string {
-  if (cause instanceof Error && cause.name === 'TimeoutError') return ' (timed out)';
-  const code = networkErrorCode(cause);
-  return code ? ` (${code})` : '';
 }

@@ -25,6 +25,12 @@ export interface JobOptions {
   /** Unreferenced objects younger than this are left alone. @default 3600000 */
   readonly garbageGraceMs?: number;
   readonly now?: () => number;
+  /**
+   * Also say what each partition leaves for later and when it falls due (a read or two
+   * more per partition): for a person asking (POST /v1/jobs/run, sluice jobs run), not
+   * for the schedule. @default false
+   */
+  readonly reportDeferred?: boolean;
   /** Told after each partition, for progress. */
   readonly onPartition?: (report: PartitionReport) => void;
 }
@@ -73,7 +79,7 @@ async function runPartition(
   const sealMinAgeMs = options.sealMinAgeMs ?? defaultSealOptions.sealMinAgeMs;
   const { work, view } = await mayHaveWork(storage, topic, pk, now(), sealMinAgeMs);
   if (!work) {
-    const deferred = await deferredWork(storage, topic, pk, now(), sealMinAgeMs, view);
+    const deferred = options.reportDeferred ? await deferredWork(storage, topic, pk, now(), sealMinAgeMs, view) : [];
     return { topic: topic.name, partition, skipped: false, ...(deferred.length > 0 ? { deferred } : {}) };
   }
   const lease = await storage.partitions.acquireLease(pk, owner, options.leaseMs ?? 300_000);
@@ -92,7 +98,7 @@ async function runPartition(
     const garbageDeleted = await collectGarbage(storage, topic, partition, now(), graceMs);
     const worked = seal.segments > 0 || seal.tailItemsDeleted > 0 || (compaction?.segmentsRewritten ?? 0) > 0;
     if (!worked) await storage.partitions.scheduleGc(pk, undefined); // this run made nothing to collect later
-    const deferred = await deferredWork(storage, topic, pk, now(), sealMinAgeMs);
+    const deferred = options.reportDeferred ? await deferredWork(storage, topic, pk, now(), sealMinAgeMs) : [];
     return {
       topic: topic.name,
       partition,

@@ -79,7 +79,8 @@ describe('consumer groups', () => {
     const topic = await topicWith(6);
     const group = randomName('group');
     const a = await join(stack.api, group, topic);
-    const b = await join(stack.cold(), group, topic);
+    // b, the one killed, has the shortest session the API takes: its expiry is what is waited for.
+    const b = await join(stack.cold(), group, topic, { sessionTimeoutMs: 1_000 });
     await round(group, [a.memberId, b.memberId], [stack.api]);
     const held = await round(group, [a.memberId, b.memberId], [stack.api]);
     disjointCover(held, 6);
@@ -94,7 +95,7 @@ describe('consumer groups', () => {
     const deadline = Date.now() + EXPIRY_WAIT_MS + 5_000;
     let aHeld: Assignment[] = [];
     do {
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, 200));
       aHeld = await beat(stack.api, group, a.memberId);
     } while (aHeld.length < 6 && Date.now() < deadline);
     expect(aHeld.map((l) => l.partition).sort()).toEqual([0, 1, 2, 3, 4, 5]);

@@ -309,16 +309,21 @@ describe('idempotent producer', () => {
       const slow = container();
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
+      let stalled!: () => void;
+      const reached = new Promise<void>((resolve) => (stalled = resolve));
       // The first try stalls just before its append, with the claim made.
       slow.storage.clients.dynamodb.middlewareStack.add(
         (next, context) => async (args) => {
-          if (context.commandName === 'PutItemCommand') await held;
+          if (context.commandName === 'PutItemCommand') {
+            stalled();
+            await held;
+          }
           return next(args);
         },
         { step: 'initialize', name: 'stallAppend' },
       );
       const first = produce(topic, producer, { 0: 0 }, batch, slow.api);
-      await sleep(100);
+      await reached;
       const overtaking = await produce(topic, producer, { 0: 0 }, batch, container().api);
       expect(overtaking.status).toBe(409);
       expect(overtaking.body.error).toMatchObject({ code: 'PRODUCE_IN_PROGRESS', retriable: true });

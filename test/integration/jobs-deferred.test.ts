@@ -29,11 +29,14 @@ describe('jobs: deferred work', () => {
     await storage.log.append(topic.topicId, 0, records(5, Date.now()));
     const at = await appendedAt(topic.topicId);
 
-    const report = await runJobs(storage, { topic: topic.name });
+    const report = await runJobs(storage, { reportDeferred: true, topic: topic.name });
     expect(report.partitions).toEqual([
       { topic: topic.name, partition: 0, skipped: false, deferred: [{ job: 'seal', records: 12, dueAt: at + 10 * MINUTE, reason: 'segment.ms' }] },
       { topic: topic.name, partition: 1, skipped: false },
     ]);
+    // The scheduled runs do not ask: no deferrals, and no reads to find them.
+    const scheduled = await runJobs(storage, { topic: topic.name });
+    expect(scheduled.partitions.map((p) => p.deferred)).toEqual([undefined, undefined]);
   });
 
   it('after a seal, what is left in the tail is reported with its own due time', async () => {
@@ -42,7 +45,7 @@ describe('jobs: deferred work', () => {
     const first = await appendedAt(topic.topicId);
     // Later appends: sealed only at their own segment.ms.
     const now = () => first + 2 * MINUTE + 30_000;
-    const report = await runJobs(storage, { topic: topic.name, now, sealMinAgeMs: 0 });
+    const report = await runJobs(storage, { reportDeferred: true, topic: topic.name, now, sealMinAgeMs: 0 });
     expect(report.partitions[0]!.seal).toMatchObject({ segments: 1, records: 3 });
     // Nothing left in the tail; the segment waits for the default retention (7 days).
     const segment = await storage.segments.containing(partitionKey(topic.topicId, 0), 0);
@@ -50,7 +53,7 @@ describe('jobs: deferred work', () => {
 
     await storage.log.append(topic.topicId, 0, records(4, Date.now()));
     const second = await appendedAt(topic.topicId);
-    const later = await runJobs(storage, { topic: topic.name, now: () => second + 1000, sealMinAgeMs: 0 });
+    const later = await runJobs(storage, { reportDeferred: true, topic: topic.name, now: () => second + 1000, sealMinAgeMs: 0 });
     expect(later.partitions[0]!.deferred).toContainEqual({ job: 'seal', records: 4, dueAt: second + MINUTE, reason: 'segment.ms' });
   });
 
@@ -60,18 +63,18 @@ describe('jobs: deferred work', () => {
     await storage.log.append(topic.topicId, 0, records(6, stamp));
     const at = await appendedAt(topic.topicId);
 
-    const fresh = await runJobs(storage, { topic: topic.name, now: () => at + 1000 });
+    const fresh = await runJobs(storage, { reportDeferred: true, topic: topic.name, now: () => at + 1000 });
     // retention.ms is sooner than segment.ms but not than the sealer's minimum age (2 minutes).
     expect(fresh.partitions[0]!.deferred).toEqual([{ job: 'seal', records: 6, dueAt: stamp + 5 * MINUTE, reason: 'retention.ms' }]);
 
-    const sealed = await runJobs(storage, { topic: topic.name, now: () => at + 3 * MINUTE, sealMinAgeMs: 0 });
+    const sealed = await runJobs(storage, { reportDeferred: true, topic: topic.name, now: () => at + 3 * MINUTE, sealMinAgeMs: 0 });
     expect(sealed.partitions[0]!.seal).toMatchObject({ segments: 0 });
-    const aged = await runJobs(storage, { topic: topic.name, now: () => stamp + 5 * MINUTE, sealMinAgeMs: 0 });
+    const aged = await runJobs(storage, { reportDeferred: true, topic: topic.name, now: () => stamp + 5 * MINUTE, sealMinAgeMs: 0 });
     expect(aged.partitions[0]!.seal).toMatchObject({ segments: 1, records: 6 });
     expect(aged.partitions[0]!.retention).toMatchObject({ segmentsDeleted: 0 });
     expect(aged.partitions[0]!.deferred).toEqual([{ job: 'retention', records: 6, dueAt: stamp + 5 * MINUTE + 1, reason: 'retention.ms' }]);
     // The next run past that time drops it.
-    const dropped = await runJobs(storage, { topic: topic.name, now: () => stamp + 5 * MINUTE + 1 });
+    const dropped = await runJobs(storage, { reportDeferred: true, topic: topic.name, now: () => stamp + 5 * MINUTE + 1 });
     expect(dropped.partitions[0]!.retention).toMatchObject({ segmentsDeleted: 1, logStartOffset: 6 });
     expect(dropped.partitions[0]!.deferred).toBeUndefined();
   });
@@ -80,7 +83,7 @@ describe('jobs: deferred work', () => {
     const topic = await storage.topics.create(randomName(), 1, { segmentMs: 1000 });
     await storage.log.append(topic.topicId, 0, records(2, Date.now()));
     const at = await appendedAt(topic.topicId);
-    const report = await runJobs(storage, { topic: topic.name, now: () => at + 5000 });
+    const report = await runJobs(storage, { reportDeferred: true, topic: topic.name, now: () => at + 5000 });
     expect(report.partitions[0]!.deferred).toEqual([{ job: 'seal', records: 2, dueAt: at + 120_000, reason: 'seal.min.age' }]);
   });
 
@@ -91,7 +94,7 @@ describe('jobs: deferred work', () => {
     await storage.topics.delete(topic.name);
     const after = Date.now();
 
-    const report = await runJobs(storage);
+    const report = await runJobs(storage, { reportDeferred: true });
     const pending = report.pendingPurges?.find((p) => p.topic === topic.name);
     expect(pending).toBeDefined();
     expect(pending!.dueAt - pending!.deletedAt).toBe(purgeDelayMs);

@@ -1,6 +1,6 @@
 /** The partition log against DynamoDB Local and the S3 emulator, with injected faults. */
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RecordInput } from '../../lib/core/codec/record-batch.ts';
 import type { Storage } from '../../lib/storage/index.ts';
 import { partitionKey } from '../../lib/storage/log.ts';
@@ -174,8 +174,10 @@ describe('partition log', () => {
     const api = createApi({ storage });
     const topic = await newTopic();
     const path = `/v1/topics/${topic.name}/partitions/0/records`;
+    const read = storage.usage.readUnits;
     const waiting = call(api, 'GET', path, { query: { offset: '0', waitMs: '15000' } });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Its first read found the log empty: it is waiting now.
+    await vi.waitFor(() => expect(storage.usage.readUnits).toBeGreaterThan(read), { interval: 5 });
     await call(api, 'POST', `/v1/topics/${topic.name}/records`, { body: { records: [{ value: 'late', partition: 0 }] } });
     const res = await waiting;
     expect(res.status).toBe(200);
@@ -185,8 +187,10 @@ describe('partition log', () => {
   it('a long poll sees an append made by another container (no in-process wake-up)', async () => {
     const other = sameTables(storage.config);
     const topic = await newTopic();
+    const read = storage.usage.readUnits;
     const waiting = storage.log.read(topic.topicId, 0, 0, { maxRecords: 10, maxBytes: 1 << 20, waitMs: 15_000 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Its first read found the log empty: it is polling now.
+    await vi.waitFor(() => expect(storage.usage.readUnits).toBeGreaterThan(read), { interval: 5 });
     await other.log.append(topic.topicId, 0, records('elsewhere'));
     expect((await waiting).records.map((r) => r.value?.toString())).toEqual(['elsewhere']);
     other.destroy();
@@ -195,8 +199,10 @@ describe('partition log', () => {
   it('an aborted long poll answers at once with no records', async () => {
     const topic = await newTopic();
     const abort = new AbortController();
+    const read = storage.usage.readUnits;
     const waiting = storage.log.read(topic.topicId, 0, 0, { maxRecords: 10, maxBytes: 1 << 20, waitMs: 60_000, signal: abort.signal });
-    setTimeout(() => abort.abort(), 100);
+    await vi.waitFor(() => expect(storage.usage.readUnits).toBeGreaterThan(read), { interval: 5 });
+    abort.abort();
     const result = await waiting;
     expect(result.records).toEqual([]);
     expect(result.nextOffset).toBe(0);

@@ -6,7 +6,7 @@ import { vi } from 'vitest';
 import type { SluiceClient } from '../../lib/client/client.ts';
 import { Consumer, type ConsumerOptions, type RunOptions } from '../../lib/client/consumer.ts';
 import type { FetchRequest, FetchResponse, GroupAssignment, JoinGroupRequest } from '../../lib/client/types.ts';
-import { ConnectionError, RemoteError } from '../../lib/core/errors.ts';
+import { ConnectionError, RemoteError } from '../../lib/client/errors.ts';
 
 interface Lease {
   owner: string | undefined;
@@ -29,6 +29,10 @@ export class FakeGroupApi {
   readonly expired = new Set<string>();
   /** Heartbeats get no answer while this is set. */
   unreachable = false;
+  /** Heartbeats sent so far, answered or not: a member's clock ticking, to wait on. */
+  heartbeats = 0;
+  /** Each fetch answered, as `t#0@2:3` (key, offset, how many records): what the loops had in hand. */
+  readonly fetched: string[] = [];
   /** What a joining member gets. */
   onJoin: (memberId: string) => string[] = () => [];
   private members = 0;
@@ -76,6 +80,7 @@ export class FakeGroupApi {
       return { memberId, assignments: this.assignments(memberId), heartbeatIntervalMs: 20 };
     },
     heartbeat: async (_group: string, memberId: string) => {
+      this.heartbeats++;
       if (this.expired.has(memberId)) throw new RemoteError('UNKNOWN_MEMBER', 404, `member '${memberId}' is gone`);
       if (this.unreachable) throw new ConnectionError('http://x', new Error('unreachable'));
       return { assignments: this.assignments(memberId) };
@@ -112,6 +117,7 @@ export class FakeGroupApi {
         value: Buffer.from(value).toString('base64'),
         headers: {},
       }));
+      this.fetched.push(`${topic}#${partition}@${request.offset}:${records.length}`);
       return { records, nextOffset: request.offset + records.length, highWatermark: log.length, logStartOffset: 0 };
     },
     offsetFor: async (topic: string, partition: number, at: 'earliest' | 'latest' | number) => ({

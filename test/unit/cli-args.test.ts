@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { ConnectionError } from '../../lib/client/client.ts';
-import { RemoteError, errorFromResponse } from '../../lib/core/errors.ts';
+import { ConnectionError, RemoteError, errorFromResponse } from '../../lib/client/errors.ts';
 import { commonHelp, dashValuesJoined, globalOptions, parseFlags, parseIntFlag, parseProperties, resolveEndpoints, type CommandSpec } from '../../lib/cli/args.ts';
 import { consumeSpec, startFrom, textFormatFrom } from '../../lib/cli/consume.ts';
 import { InputError, UsageError } from '../../lib/cli/errors.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { ConnectionError, SluiceClient } from '../../lib/client/client.ts';
+import { SluiceClient } from '../../lib/client/client.ts';
+import { ConnectionError, RemoteError } from '../../lib/client/errors.ts';
 import { backoffDelay, parseRetryAfter } from '../../lib/client/retry.ts';
-import { ConfigError, RemoteError } from '../../lib/core/errors.ts';
+import { ConfigError } from '../../lib/core/errors.ts';
 
 interface Seen {
   readonly method: string;

@@ -428,7 +428,8 @@ describe('sluice produce', () => {
     const interrupt = new AbortController();
     const running = sluice(['produce', '--topic', topic, '--linger-ms', '60000'], { stdin, signal: interrupt.signal });
     stdin.write('pending\n');
-    await new Promise((r) => setTimeout(r, 50));
+    // The CLI has read the line (nothing left in the pipe): Ctrl-C now.
+    await expect.poll(() => stdin.readableLength, { timeout: 2_000, interval: 5 }).toBe(0);
     interrupt.abort();
     expect((await running).code).toBe(0);
     expect(topics.get(topic)!.partitions[0]!.records.map((r) => r.value?.toString())).toEqual(['pending']);
@@ -556,8 +557,12 @@ describe('sluice consume', () => {
   test('Ctrl-C stops a consumer, which reports its total and exits 0', async () => {
     const topic = await seeded();
     const interrupt = new AbortController();
-    setTimeout(() => interrupt.abort(), 100);
-    const result = await sluice(['consume', '--topic', topic, '--from-beginning'], { signal: interrupt.signal });
+    const running = sluice(['consume', '--topic', topic, '--from-beginning'], { signal: interrupt.signal });
+    // Ctrl-C once it is waiting at the end of both partitions, every record handled.
+    const polls = () => seen.filter((s) => s.path.endsWith('/records')).map((s) => `${s.path.split('/')[5]}@${s.query.get('offset')}`);
+    await expect.poll(polls, { timeout: 5_000, interval: 5 }).toEqual(expect.arrayContaining(['0@2', '1@1']));
+    interrupt.abort();
+    const result = await running;
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('Processed a total of 3 messages\n');
   });

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConsumerEvents } from '../../lib/client/consumer.ts';
-import { ConnectionError, RemoteError } from '../../lib/core/errors.ts';
+import { ConnectionError, RemoteError } from '../../lib/client/errors.ts';
 import { consumerOn, disconnectAll, FakeGroupApi, waitFor } from '../support/sdk-consumer-fake.ts';
 
 afterEach(disconnectAll);

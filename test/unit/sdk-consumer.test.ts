@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SluiceClient } from '../../lib/client/client.ts';
 import { Consumer } from '../../lib/client/consumer.ts';
-import { ConnectionError, RemoteError } from '../../lib/core/errors.ts';
+import { ConnectionError, RemoteError } from '../../lib/client/errors.ts';
 import { consumerOn, disconnectAll, FakeGroupApi, started, waitFor } from '../support/sdk-consumer-fake.ts';
 
 afterEach(disconnectAll);
@@ -119,7 +119,9 @@ describe('Consumer', () => {
     api.unreachable = true;
     await waitFor(() => expect(consumer.assignment()).toEqual([]));
     api.append('t#0', 'a');
-    await new Promise((r) => setTimeout(r, 50));
+    // Two more heartbeats tried and failed: a loop still running would have fetched 'a' by then.
+    const beats = api.heartbeats;
+    await waitFor(() => expect(api.heartbeats).toBeGreaterThanOrEqual(beats + 2));
     expect(got).toEqual([]);
     api.unreachable = false;
     await waitFor(() => expect(got).toEqual(['a']));
@@ -150,7 +152,10 @@ describe('Consumer', () => {
     await waitFor(() => expect(api.events).toContain('handler 10 waiting'));
     await waitFor(() => expect(api.committed('t#0')).toBe(10));
     const disconnected = consumer.disconnect();
-    await new Promise((r) => setTimeout(r, 30));
+    // Its partition is let go (disconnect is past the heartbeat and the stop), and a turn of
+    // the event loop later a leave that did not wait for the handler would have gone out.
+    await waitFor(() => expect(consumer.assignment()).toEqual([]));
+    await new Promise((r) => setImmediate(r));
     expect(api.events).not.toContain('leave m1'); // still waiting for the handler
     release();
     await disconnected;
@@ -184,7 +189,9 @@ describe('Consumer', () => {
         partitionsConsumedConcurrently: concurrency,
         eachMessage: async () => {
           most = Math.max(most, ++active);
-          await new Promise((r) => setTimeout(r, 30));
+          // Every partition's records are fetched (the fetches run outside the limit): the
+          // other handlers could start now if the limit let them.
+          await waitFor(() => expect(new Set(api.fetched.filter((f) => !f.endsWith(':0')).map((f) => f.split('@')[0]))).toEqual(new Set(['t#0', 't#1', 't#2'])));
           active--;
           done++;
         },
@@ -218,11 +225,11 @@ describe('Consumer', () => {
     const api = new FakeGroupApi('t', 1);
     api.onJoin = () => ['t#0'];
     api.append('t#0', 'a', 'b');
-    let batches = 0;
-    const consumer = await started(api, { eachBatchAutoResolve: false, eachBatch: async () => void batches++ }, { maxWaitTimeInMs: 50 });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(batches).toBeGreaterThanOrEqual(2);
-    expect(batches).toBeLessThanOrEqual(8);
+    const batchesAt: number[] = [];
+    const consumer = await started(api, { eachBatchAutoResolve: false, eachBatch: async () => void batchesAt.push(performance.now()) }, { maxWaitTimeInMs: 50 });
+    await waitFor(() => expect(batchesAt.length).toBeGreaterThanOrEqual(3));
+    // Each time the same records, but not at once: maxWaitTimeInMs apart (less a few ms: a timer may fire early).
+    for (let i = 1; i < batchesAt.length; i++) expect(batchesAt[i]! - batchesAt[i - 1]!).toBeGreaterThanOrEqual(45);
     // A seek cuts the wait short and moves on.
     consumer.seek({ topic: 't', partition: 0, offset: 2 });
     await waitFor(() => expect(api.committed('t#0')).toBe(2));

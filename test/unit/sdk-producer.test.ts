@@ -5,7 +5,7 @@ import { Batcher } from '../../lib/client/batcher.ts';
 import { recordMetadata, toWireRecords } from '../../lib/client/messages.ts';
 import { Producer } from '../../lib/client/producer.ts';
 import type { ProduceRecord, ProduceRequest, ProduceResponse } from '../../lib/client/types.ts';
-import { ConnectionError, RemoteError } from '../../lib/core/errors.ts';
+import { ConnectionError, RemoteError } from '../../lib/client/errors.ts';
 import { partitionForKey } from '../../lib/core/partitioner.ts';
 
 interface Call {

@@ -11,7 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vite
 import { SluiceClient } from '../../lib/client/client.ts';
 import { Sluice } from '../../lib/client/index.ts';
 import { executeApiRegion, RequestSigner, type AwsCredentials } from '../../lib/client/signing.ts';
-import { ConfigError, RemoteError } from '../../lib/core/errors.ts';
+import { ConfigError } from '../../lib/core/errors.ts';
+import { RemoteError } from '../../lib/client/errors.ts';
 import { runCli } from '../support/cli.ts';
 
 /** A request as a server receives it: the raw request target, headers and body bytes. */
