@@ -6,7 +6,7 @@
 import type { MethodOf, QueryOf, RequestOf, ResponseOf } from '../core/http-contract.ts';
 import type { RouteName } from '../core/routes.ts';
 import { ConfigError, SluiceError } from '../core/errors.ts';
-import { ConnectionError, errorFromResponse, InvalidResponseError, type RemoteError } from './errors.ts';
+import { ConnectionError, errorFromResponse, InvalidResponseError, isNetworkFailure, type RemoteError } from './errors.ts';
 import { backoffDelay, defaultRetryPolicy, parseRetryAfter, sleep, type RetryPolicy } from './retry.ts';
 import { signerFor, type RequestSigner, type SigningOptions } from './signing.ts';
 import type {
@@ -302,7 +302,7 @@ export class SluiceClient {
     if (response.ok) return { ok: true, status: response.status, text };
     return {
       ok: false,
-      failure: responseError(response.status, text),
+      failure: errorFromResponse(response.status, parseJson(text)),
       retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
     };
   }
@@ -368,25 +368,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** API Gateway's names for its own refusals, which carry no code. */
-const gatewayCodes: ReadonlyMap<number, string> = new Map([
-  [401, 'UNAUTHORIZED'],
-  [403, 'FORBIDDEN'],
-]);
-
-/**
- * The error of a non-2xx answer. API Gateway answers its own refusals (IAM authorization,
- * throttling, a failed integration) as `{"message": "..."}` rather than the API's error
- * shape: keep the message, which says what was wrong with the signature or credentials.
- */
-function responseError(status: number, text: string): RemoteError {
-  const body = parseJson(text);
-  if (body !== null && typeof body === 'object' && !('error' in body) && 'message' in body && typeof body.message === 'string') {
-    return errorFromResponse(status, { error: { code: gatewayCodes.get(status), message: body.message } });
-  }
-  return errorFromResponse(status, body);
-}
-
 function parseBody<T>(status: number, text: string): T {
   if (status === 204 || text === '') return undefined as T;
   const body = parseJson(text);
@@ -394,18 +375,4 @@ function parseBody<T>(status: number, text: string): T {
     throw new InvalidResponseError(`HTTP ${status} answer is not a JSON object`);
   }
   return body as T;
-}
-
-/**
- * Errors of global fetch that mean "no answer": its TypeError ("fetch failed", with the
- * socket error as cause), our per-try timeout, or a bare system error from a custom fetch.
- */
-function isNetworkFailure(error: unknown): boolean {
-  if (!(error instanceof Error) || error instanceof SluiceError) return false;
-  return (
-    error.name === 'TypeError' ||
-    error.name === 'TimeoutError' ||
-    error.name === 'AbortError' ||
-    typeof (error as { code?: unknown }).code === 'string'
-  );
 }

@@ -44,11 +44,23 @@ export class RemoteError extends SluiceError {
   }
 }
 
+/** API Gateway's names for its own refusals, which carry no code. */
+const gatewayCodes: ReadonlyMap<number, string> = new Map([
+  [401, 'UNAUTHORIZED'],
+  [403, 'FORBIDDEN'],
+]);
+
 /**
- * Rebuilds the error of a server's ErrorResponse, `{error: {code, message, ...details}}`.
- * The body is whatever came back, so each field is checked before it is used.
+ * The error of a non-2xx answer, from its parsed body: the API's ErrorResponse,
+ * `{error: {code, message, ...details}}`, or API Gateway's own refusals (IAM
+ * authorization, throttling, a failed integration), `{"message": "..."}`, whose message
+ * says what was wrong with the signature or credentials. The body is whatever came back,
+ * so each field is checked before it is used.
  */
 export function errorFromResponse(status: number, body: unknown): RemoteError {
+  if (body !== null && typeof body === 'object' && !('error' in body) && 'message' in body && typeof body.message === 'string') {
+    return new RemoteError(gatewayCodes.get(status) ?? 'INTERNAL', status, body.message, {});
+  }
   const error: Partial<Record<keyof ErrorResponse['error'], unknown>> = (body as Partial<ErrorResponse> | null)?.error ?? {};
   const { code, message, retriable, ...details } = error;
   return new RemoteError(
@@ -57,6 +69,20 @@ export function errorFromResponse(status: number, body: unknown): RemoteError {
     typeof message === 'string' ? message : `HTTP ${status}`,
     details,
     retriable === true ? true : undefined,
+  );
+}
+
+/**
+ * Errors of global fetch that mean "no answer": its TypeError ("fetch failed", with the
+ * socket error as cause), our per-try timeout, or a bare system error from a custom fetch.
+ */
+export function isNetworkFailure(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof SluiceError) return false;
+  return (
+    error.name === 'TypeError' ||
+    error.name === 'TimeoutError' ||
+    error.name === 'AbortError' ||
+    typeof (error as { code?: unknown }).code === 'string'
   );
 }
 
