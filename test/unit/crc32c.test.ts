@@ -1,11 +1,7 @@
-import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { crc32c } from '../../lib/core/codec/crc32c.ts';
-
-const require = createRequire(import.meta.url);
-/** kafkajs's byte-at-a-time CRC-32C: an independent implementation to compare against. */
-const kafkajsCrc32c = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buf: Buffer) => number;
+import { kafkajsCrc32c } from '../support/kafkajs.ts';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 const range = (n: number, f: (i: number) => number) => Uint8Array.from({ length: n }, (_, i) => f(i));

@@ -21,6 +21,7 @@ import type {
   StoredRecord,
 } from '../../lib/core/codec/record-batch.ts';
 import { Reader, sizeOfVarint, sizeOfVarlong, Writer } from '../../lib/core/codec/varint.ts';
+import { kafkajsCrc32c } from '../support/kafkajs.ts';
 
 // kafkajs's RecordBatch v2 encoder and decoder: the independent implementation.
 const require = createRequire(import.meta.url);
@@ -51,7 +52,6 @@ const { RecordBatch: kafkajsRecordBatch } = require('kafkajs/src/protocol/record
 const kafkajsDecodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (
   decoder: InstanceType<typeof KafkajsDecoder>,
 ) => Promise<KafkajsDecodedBatch>;
-const kafkajsCrc32c = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buf: Buffer) => number;
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 

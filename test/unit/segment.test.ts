@@ -1,5 +1,4 @@
 import { expectCorrupt } from '../support/corrupt.ts';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import {
   decodeBatch,
@@ -20,10 +19,7 @@ import {
   encodeSegmentIndex,
 } from '../../lib/core/segment.ts';
 import type { BuiltSegment, SegmentIndexEntry } from '../../lib/core/segment.ts';
-
-const require = createRequire(import.meta.url);
-// kafkajs's CRC-32C: an independent check that the batches we hand back are intact.
-const kafkajsCrc32c = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buf: Buffer) => number;
+import { kafkajsCrc32c } from '../support/kafkajs.ts';
 
 const T = 1_700_000_000_000;
 const KiB = 1024;
