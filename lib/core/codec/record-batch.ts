@@ -1,6 +1,11 @@
 /**
- * Kafka RecordBatch v2 (magic 2), uncompressed: the one byte format of the DynamoDB
- * tail, the S3 segments and, later, the Kafka wire protocol.
+ * Kafka RecordBatch v2 (magic 2): the one byte format of the DynamoDB tail, the S3 segments
+ * and, later, the Kafka wire protocol.
+ *
+ * Compression: Attributes bits 0-2 name a codec (compression.ts). With one set, everything
+ * after RecordCount (the records section, records.ts) is stored compressed by that codec;
+ * RecordCount itself stays uncompressed, as Kafka writes it, and the CRC covers the
+ * compressed bytes. Decoding decompresses within a limit (DecodeOptions).
  *
  * RecordBatch =>                                byte
  *   BaseOffset => int64                            0   outside the CRC: setBaseOffset moves a batch in place
@@ -17,14 +22,17 @@
  *   ProducerId => int64                           43   -1: not idempotent
  *   ProducerEpoch => int16                        51   -1
  *   BaseSequence => int32                         53   -1
- *   Records => count int32, then count x Record   57   records.ts
+ *   RecordCount => int32                          57
+ *   Records => count x Record, compressed or not  61   records.ts
  */
 import { CorruptRecordError } from '../errors.ts';
+import { compress, compressionId, compressionOf, decompress, DEFAULT_MAX_UNCOMPRESSED_BYTES, type Compression } from './compression.ts';
 import { crc32c } from './crc32c.ts';
 import { bodySize, measureRecords, readRecords, writeRecords, type RecordInput, type StoredRecord } from './records.ts';
 import { Reader, sizeOfVarint, Writer } from './varint.ts';
 
 export type { RecordHeader, RecordInput, StoredRecord } from './records.ts';
+export type { Compression } from './compression.ts';
 
 export interface BatchInput {
   readonly baseOffset: number;
@@ -36,6 +44,10 @@ export interface BatchInput {
   readonly producerEpoch?: number;
   /** @default -1 */
   readonly baseSequence?: number;
+  /** The records section's codec. @default 'none' ('lz4' is not supported yet: a RangeError) */
+  readonly compression?: Compression;
+  /** gzip 1-9 (default 6), zstd 1-22 (default 3). */
+  readonly compressionLevel?: number;
 }
 
 export interface BatchHeader {
@@ -52,6 +64,17 @@ export interface BatchHeader {
   readonly baseSequence: number;
   readonly recordCount: number;
 }
+
+export interface DecodeOptions {
+  /**
+   * The most bytes a compressed batch's records section may decompress to (for example
+   * the topic's max.message.bytes); past it the batch is a CorruptRecordError.
+   * @default DEFAULT_MAX_UNCOMPRESSED_BYTES (16 MiB)
+   */
+  readonly maxUncompressedBytes?: number;
+}
+
+export { DEFAULT_MAX_UNCOMPRESSED_BYTES };
 
 export interface DecodedBatch {
   readonly header: BatchHeader;
@@ -74,7 +97,6 @@ const LOG_APPEND_TIME_FLAG = 0x08;
 const CONTROL_FLAG = 0x20;
 /** Compression, timestamp type, transactional, control; higher bits are refused. */
 const KNOWN_ATTRIBUTES = 0x3f;
-const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 function checkRange(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -83,9 +105,9 @@ function checkRange(name: string, value: number, min: number, max: number): void
 }
 
 /**
- * Encodes records as one uncompressed batch: offset deltas are the record indexes,
- * timestamps are stored relative to the first record's (CreateTime).
- * Invalid input (no records, unsafe offsets or timestamps) is a RangeError.
+ * Encodes records as one batch, its records section compressed by input.compression: offset
+ * deltas are the record indexes, timestamps are stored relative to the first record's
+ * (CreateTime). Invalid input (no records, unsafe offsets or timestamps, lz4) is a RangeError.
  */
 export function encodeBatch(input: BatchInput): Buffer {
   const { baseOffset, records } = input;
@@ -113,6 +135,10 @@ export interface BatchKeepingOffsetsInput {
   readonly producerEpoch?: number;
   /** @default -1 */
   readonly baseSequence?: number;
+  /** The records section's codec. @default 'none' ('lz4' is not supported yet: a RangeError) */
+  readonly compression?: Compression;
+  /** gzip 1-9 (default 6), zstd 1-22 (default 3). */
+  readonly compressionLevel?: number;
 }
 
 /**
@@ -152,15 +178,19 @@ interface ProducerFields {
   readonly producerId: bigint;
   readonly producerEpoch: number;
   readonly baseSequence: number;
+  readonly compression: Compression;
+  readonly compressionLevel: number | undefined;
 }
 
-/** The producer fields with their defaults, range-checked (the producer id by Writer.int64). */
+/** The producer fields and codec with their defaults, range-checked (the producer id by Writer.int64). */
 function producerFields(input: Partial<ProducerFields>): ProducerFields {
   const producerEpoch = input.producerEpoch ?? -1;
   const baseSequence = input.baseSequence ?? -1;
+  const compression = input.compression ?? 'none';
   checkRange('producerEpoch', producerEpoch, -(2 ** 15), 2 ** 15 - 1);
   checkRange('baseSequence', baseSequence, -(2 ** 31), 2 ** 31 - 1);
-  return { producerId: input.producerId ?? -1n, producerEpoch, baseSequence };
+  compressionId(compression); // a RangeError for an unknown codec
+  return { producerId: input.producerId ?? -1n, producerEpoch, baseSequence, compression, compressionLevel: input.compressionLevel };
 }
 
 interface BatchLayout extends ProducerFields {
@@ -174,21 +204,29 @@ interface BatchLayout extends ProducerFields {
 
 /**
  * The one batch writer behind both encoders: the records are measured first (records.ts)
- * so the batch is written into one exact buffer, then the CRC is filled in. Offsets are
- * checked by the callers, timestamps by measureRecords.
+ * so they are written into one exact buffer (the batch's, or their own when compressed),
+ * then the CRC is filled in. Offsets are checked by the callers, timestamps by measureRecords.
  */
 function writeBatch(layout: BatchLayout): Buffer {
-  const { baseOffset, lastOffsetDelta, records, offsetDelta } = layout;
+  const { baseOffset, lastOffsetDelta, records, offsetDelta, compression } = layout;
   const frame = { firstTimestamp: records[0]!.timestamp, offsetDelta };
   const { sizes, bytes, maxTimestamp } = measureRecords(records, frame);
-  const total = BATCH_OVERHEAD + bytes;
+  let compressed: Buffer | undefined;
+  if (compression !== 'none') {
+    const section = new Writer(bytes);
+    writeRecords(section, records, frame, sizes);
+    const plain = section.finish();
+    if (plain.length !== bytes) throw new Error(`encoded ${plain.length} record bytes, sized ${bytes}`);
+    compressed = compress(compression, plain, { level: layout.compressionLevel });
+  }
+  const total = BATCH_OVERHEAD + (compressed?.length ?? bytes);
   const writer = new Writer(total)
     .int64(baseOffset)
     .int32(total - LOG_OVERHEAD)
     .int32(NO_PARTITION_LEADER_EPOCH)
     .int8(MAGIC)
     .uint32(0) // CRC, filled in below
-    .int16(0) // attributes: no compression, CreateTime, not transactional, not control
+    .int16(compressionId(compression)) // attributes: the codec, CreateTime, not transactional, not control
     .int32(lastOffsetDelta)
     .int64(frame.firstTimestamp)
     .int64(maxTimestamp)
@@ -196,7 +234,8 @@ function writeBatch(layout: BatchLayout): Buffer {
     .int16(layout.producerEpoch)
     .int32(layout.baseSequence)
     .int32(records.length);
-  writeRecords(writer, records, frame, sizes);
+  if (compressed) writer.bytes(compressed);
+  else writeRecords(writer, records, frame, sizes);
   const batch = writer.finish();
   if (batch.length !== total) throw new Error(`encoded ${batch.length} bytes, sized ${total}`);
   batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_AT)), CRC_AT);
@@ -255,8 +294,11 @@ export function readBatchHeader(buf: Buffer, at = 0): BatchHeader {
   };
 }
 
-/** Decodes a buffer holding exactly one batch, checking its CRC and every record's framing. */
-export function decodeBatch(buf: Buffer): DecodedBatch {
+/**
+ * Decodes a buffer holding exactly one batch, checking its CRC and every record's framing,
+ * decompressing its records section within options.maxUncompressedBytes.
+ */
+export function decodeBatch(buf: Buffer, options: DecodeOptions = {}): DecodedBatch {
   const header = readBatchHeader(buf, 0);
   if (LOG_OVERHEAD + header.batchLength !== buf.length) {
     throw new CorruptRecordError(
@@ -264,11 +306,12 @@ export function decodeBatch(buf: Buffer): DecodedBatch {
       { details: { baseOffset: header.baseOffset } },
     );
   }
-  return decodeAt(buf, 0, header);
+  return decodeAt(buf, 0, header, maxUncompressed(options));
 }
 
-/** Decodes concatenated batches (a segment's body), in order. */
-export function decodeBatches(buf: Buffer): DecodedBatch[] {
+/** Decodes concatenated batches (a segment's body), in order; options as decodeBatch's, per batch. */
+export function decodeBatches(buf: Buffer, options: DecodeOptions = {}): DecodedBatch[] {
+  const limit = maxUncompressed(options);
   const batches: DecodedBatch[] = [];
   let at = 0;
   while (at < buf.length) {
@@ -280,13 +323,19 @@ export function decodeBatches(buf: Buffer): DecodedBatch[] {
         { details: { at, baseOffset: header.baseOffset } },
       );
     }
-    batches.push(decodeAt(buf, at, header));
+    batches.push(decodeAt(buf, at, header, limit));
     at = end;
   }
   return batches;
 }
 
-function decodeAt(buf: Buffer, at: number, header: BatchHeader): DecodedBatch {
+function maxUncompressed(options: DecodeOptions): number {
+  const limit = options.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED_BYTES;
+  checkRange('maxUncompressedBytes', limit, 0, 2 ** 31 - 1);
+  return limit;
+}
+
+function decodeAt(buf: Buffer, at: number, header: BatchHeader, limit: number): DecodedBatch {
   const end = at + LOG_OVERHEAD + header.batchLength;
   const fail = (problem: string): never => {
     throw new CorruptRecordError(`batch at offset ${header.baseOffset}: ${problem}`, {
@@ -300,15 +349,27 @@ function decodeAt(buf: Buffer, at: number, header: BatchHeader): DecodedBatch {
     fail(`CRC mismatch (stored ${hex(storedCrc)}, computed ${hex(actualCrc)})`);
   }
   const { attributes } = header;
-  const compression = attributes & COMPRESSION_MASK;
-  if (compression !== 0) {
-    fail(`compressed batches are not supported (codec ${COMPRESSION_NAMES[compression] ?? compression})`);
-  }
+  const codecId = attributes & COMPRESSION_MASK;
+  if (codecId > 4) fail(`unknown compression codec id ${codecId}`);
   if (attributes & CONTROL_FLAG) fail('control batches (transaction markers) are not supported');
   if (attributes & ~KNOWN_ATTRIBUTES) fail(`unknown attribute bits ${hex(attributes)}`);
 
   const logAppendTime = (attributes & LOG_APPEND_TIME_FLAG) !== 0;
-  return { header, records: readRecords(buf, at + BATCH_OVERHEAD, end, { ...header, logAppendTime }, fail) };
+  const context = { ...header, logAppendTime };
+  const codec = compressionOf(codecId);
+  if (codec === 'none') return { header, records: readRecords(buf, at + BATCH_OVERHEAD, end, context, fail) };
+  const section = decompressSection(codec, buf.subarray(at + BATCH_OVERHEAD, end), limit, fail);
+  return { header, records: readRecords(section, 0, section.length, context, fail) };
+}
+
+/** The decompressed records section; a decompressor's CorruptRecordError is reported as the batch's. */
+function decompressSection(codec: Compression, bytes: Buffer, limit: number, fail: (problem: string) => never): Buffer {
+  try {
+    return decompress(codec, bytes, limit);
+  } catch (error) {
+    if (error instanceof CorruptRecordError) return fail(error.message);
+    throw error;
+  }
 }
 
 function hex(n: number): string {
