@@ -102,11 +102,12 @@ export async function connectionFor(flags: ConnectionFlags, io: Pick<CliIo, 'env
   const connections = resolveEndpoints(flags, io.env).map((endpoint): Connection =>
     flags.region === undefined ? { endpoint } : { endpoint, signing: { region: flags.region } },
   );
-  const clients = connections.map((c) => newClient({ ...c, retries: 0, timeoutMs: probeTimeoutMs }));
   if (connections.length === 1) return connections[0]!;
-  for (const [i, client] of clients.entries()) {
+  // Every endpoint of the list is checked (a malformed one is a usage error) before any is tried.
+  const probes = connections.map((c) => newClient({ ...c, retries: 0, timeoutMs: probeTimeoutMs }));
+  for (const [i, probe] of probes.entries()) {
     try {
-      await client.listTopics({ signal: io.signal });
+      await probe.listTopics({ signal: io.signal });
       return connections[i]!;
     } catch (error) {
       if (!(error instanceof ConnectionError)) return connections[i]!;
@@ -123,16 +124,17 @@ export async function clientFor(flags: ConnectionFlags, io: Pick<CliIo, 'env' | 
 /** The SDK (producers, consumers, admin) for the endpoint that answers. */
 export async function sluiceFor(flags: ConnectionFlags, io: Pick<CliIo, 'env' | 'signal'>): Promise<Sluice> {
   const connection = await connectionFor(flags, io);
-  try {
-    return new Sluice({ ...connection });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  return asUsageError(() => new Sluice({ ...connection }));
 }
 
 function newClient(options: SluiceClientOptions): SluiceClient {
+  return asUsageError(() => new SluiceClient(options));
+}
+
+/** A malformed endpoint or region, refused by the SDK's constructors, is the user's typing. */
+function asUsageError<T>(make: () => T): T {
   try {
-    return new SluiceClient(options);
+    return make();
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
