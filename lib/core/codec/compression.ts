@@ -6,8 +6,8 @@
  *   none => 0                                      the records themselves
  *   gzip => 1                                      a gzip stream (RFC 1952; node:zlib)
  *   snappy => 2                                    xerial framing around raw Snappy blocks (xerial.ts)
- *   lz4 => 3                                       one LZ4 frame, independent blocks (lz4-frame.ts);
- *                                                  decoded only, for now
+ *   lz4 => 3                                       one LZ4 frame of independent 64 KiB blocks, as Kafka
+ *                                                  writes it (lz4-frame.ts, our own encoder and decoder)
  *   zstd => 4                                      a Zstandard frame (node:zlib, Node >= 22.15)
  *
  * Decompressing is bounded: more than the limit of decompressed bytes is a CorruptRecordError,
@@ -16,7 +16,7 @@
  */
 import zlib from 'node:zlib';
 import { CorruptRecordError } from '../errors.ts';
-import { decodeLz4Frame } from './lz4-frame.ts';
+import { decodeLz4Frame, encodeLz4Frame } from './lz4-frame.ts';
 import { decodeSnappy, encodeXerial } from './xerial.ts';
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -28,7 +28,10 @@ export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', '
 export const DEFAULT_MAX_UNCOMPRESSED_BYTES = 16 * 1024 * 1024;
 
 export interface CompressOptions {
-  /** gzip 1-9 (default 6, as Kafka), zstd 1-22 (default 3, as Kafka); ignored by the others. */
+  /**
+   * gzip 1-9 (default 6, as Kafka), zstd 1-22 (default 3, as Kafka); ignored by snappy, and by
+   * lz4 (always written as at Kafka's default lz4 level: the fast compressor).
+   */
   readonly level?: number;
 }
 
@@ -46,6 +49,7 @@ export function compressionOf(id: number): Compression {
   return codec;
 }
 
+/** Compresses a records section with `codec` ('none' returns `bytes` as they are). */
 export function compress(codec: Compression, bytes: Buffer, options: CompressOptions = {}): Buffer {
   switch (codec) {
     case 'none':
@@ -55,7 +59,7 @@ export function compress(codec: Compression, bytes: Buffer, options: CompressOpt
     case 'snappy':
       return encodeXerial(bytes);
     case 'lz4':
-      throw new RangeError('lz4 compression is not supported yet (lz4 batches can be decoded)');
+      return encodeLz4Frame(bytes);
     case 'zstd':
       return zlib.zstdCompressSync(bytes, {
         params: { [zlib.constants.ZSTD_c_compressionLevel]: options.level ?? 3 },

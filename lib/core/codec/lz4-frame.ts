@@ -1,7 +1,12 @@
 /**
- * LZ4 frames (https://github.com/lz4/lz4/blob/dev/doc/lz4_Frame_format.md), decode only: what
+ * LZ4 frames (https://github.com/lz4/lz4/blob/dev/doc/lz4_Frame_format.md), both ways: what
  * Kafka's lz4 codec (attribute 3) compresses a batch's records section into. Kafka's own reader
- * (KafkaLZ4BlockInputStream) is followed: one frame, independent blocks, no dictionary.
+ * (KafkaLZ4BlockInputStream) is followed: one frame, independent blocks, no dictionary. We write
+ * what Kafka's writer (Lz4BlockOutputStream, once KafkaLZ4BlockOutputStream) does: FLG 0x60
+ * (version 1, independent blocks, no checksums: the batch CRC covers the bytes), BD 0x40 (64 KiB
+ * blocks), no content size, the header checksum over FLG and BD only (the fixed one, not the
+ * magic v0 era's that took in the magic too), and a block stored as it is unless compressing
+ * makes it smaller.
  *
  * Frame =>
  *   Magic => uint32 LE                             0x184D2204 (bytes 04 22 4D 18)
@@ -33,7 +38,11 @@
  *                                                  after the last sequence, which ends the block
  *
  * The block decoder is our own, bounds-checked: every read and write is inside its block and
- * its output, so a hostile frame is an error, never garbage or an unbounded loop.
+ * its output, so a hostile frame is an error, never garbage or an unbounded loop. The block
+ * encoder is our own too, the greedy one of the reference LZ4_compress_fast: a hash table of
+ * 4-byte sequences, matches of at least 4 bytes, none starting in a block's last 12 bytes, the
+ * last 5 bytes always literals, offsets within the block (so below 64 KiB). It writes the bytes
+ * the reference lz4 1.9.4 writes with `lz4 -1 -B4 -BI --no-frame-crc` (the tests hold it to that).
  */
 import { CorruptRecordError } from '../errors.ts';
 import { xxh32 } from './xxh32.ts';
@@ -50,6 +59,15 @@ const FLG_DICTIONARY_ID = 0x01;
 const BD_RESERVED = 0x8f;
 const STORED_BLOCK = 0x80000000;
 const MIN_MATCH = 4;
+
+// What we write (encodeLz4Frame).
+const FLG_WRITTEN = FLG_VERSION | FLG_BLOCK_INDEPENDENCE; // 0x60, no checksums, no content size
+const BD_64_KIB = 4 << 4;
+const BLOCK_SIZE = 1 << 16;
+const MATCH_START_LIMIT = 12; // no match starts in a block's last 12 bytes
+const LAST_LITERALS = 5; // nor covers its last 5
+const HASH_LOG = 13;
+const SKIP_TRIGGER = 6; // after 2^6 misses in a row, step 2 bytes, then 3 ...
 
 function fail(problem: string): never {
   throw new CorruptRecordError(`lz4 frame: ${problem}`);
@@ -173,5 +191,124 @@ function decodeBlock(src: Buffer, start: number, end: number, out: Buffer, bound
     } else {
       for (let from = d - offset, stop = d + match; d < stop; ) out[d++] = out[from++]!;
     }
+  }
+}
+
+/**
+ * Encodes `bytes` as one LZ4 frame of independent blocks of 64 KiB, the frame Kafka's producer
+ * writes: a block that does not shrink is stored, so the frame is at most 11 bytes plus 4 a
+ * block larger than `bytes`.
+ */
+export function encodeLz4Frame(bytes: Buffer): Buffer {
+  const blocks = Math.ceil(bytes.length / BLOCK_SIZE);
+  // Room for the worst an LZ4 block can be (all literals: n + n / 255 + 16) before it is
+  // measured against storing it.
+  const out = Buffer.allocUnsafe(7 + blocks * (4 + BLOCK_SIZE + Math.ceil(BLOCK_SIZE / 255) + 16) + 4);
+  out.writeUInt32LE(MAGIC, 0);
+  out[4] = FLG_WRITTEN;
+  out[5] = BD_64_KIB;
+  out[6] = (xxh32(out, 4, 6) >>> 8) & 0xff;
+  let d = 7;
+  // Positions in `bytes`, for the whole frame: a block ignores those before its start.
+  const table = new Int32Array(1 << HASH_LOG).fill(-1);
+  for (let start = 0; start < bytes.length; start += BLOCK_SIZE) {
+    const end = Math.min(start + BLOCK_SIZE, bytes.length);
+    const size = encodeBlock(bytes, start, end, out, d + 4, table) - (d + 4);
+    if (size < end - start) {
+      out.writeUInt32LE(size, d);
+      d += 4 + size;
+    } else {
+      out.writeUInt32LE((STORED_BLOCK | (end - start)) >>> 0, d);
+      bytes.copy(out, d + 4, start, end);
+      d += 4 + end - start;
+    }
+  }
+  out.writeUInt32LE(0, d);
+  // A copy of the exact size: the worst-case buffer is not kept alive behind a small frame.
+  return Buffer.from(out.subarray(0, d + 4));
+}
+
+const read32 = (src: Buffer, at: number): number => src[at]! | (src[at + 1]! << 8) | (src[at + 2]! << 16) | (src[at + 3]! << 24);
+const hash = (sequence: number): number => Math.imul(sequence, 0x9e3779b1) >>> (32 - HASH_LOG);
+
+/**
+ * Compresses src[start, end) as one LZ4 block at out[at ...], greedily: each position's 4 bytes
+ * are looked up in `table` (the last position with the same hash), a hit is extended both
+ * ways, and misses in a row make the search step longer, so incompressible input is crossed
+ * quickly. Returns the end of what was written.
+ */
+function encodeBlock(src: Buffer, start: number, end: number, out: Buffer, at: number, table: Int32Array): number {
+  let d = at;
+  let anchor = start; // the first byte not yet written
+  const lastMatchStart = end - MATCH_START_LIMIT;
+  const matchEnd = end - LAST_LITERALS;
+  if (end - start > MATCH_START_LIMIT) {
+    table[hash(read32(src, start))] = start;
+    let ip = start + 1;
+    search: for (;;) {
+      let ref: number;
+      for (let step = 1, misses = 1 << SKIP_TRIGGER; ; ) {
+        if (ip > lastMatchStart) break search;
+        const sequence = read32(src, ip);
+        const h = hash(sequence);
+        ref = table[h]!;
+        table[h] = ip;
+        if (ref >= start && read32(src, ref) === sequence) break;
+        ip += step;
+        step = misses++ >> SKIP_TRIGGER;
+      }
+      while (ip > anchor && ref > start && src[ip - 1] === src[ref - 1]) {
+        ip--;
+        ref--;
+      }
+      // Emit the match, then try the position right after it before searching again.
+      for (;;) {
+        let length = MIN_MATCH;
+        while (ip + length < matchEnd && src[ip + length] === src[ref + length]) length++;
+        d = writeSequence(src, anchor, ip - anchor, out, d, ip - ref, length);
+        ip += length;
+        anchor = ip;
+        if (ip > lastMatchStart) break search;
+        table[hash(read32(src, ip - 2))] = ip - 2;
+        const sequence = read32(src, ip);
+        const h = hash(sequence);
+        ref = table[h]!;
+        table[h] = ip;
+        if (ref < start || read32(src, ref) !== sequence) break;
+      }
+      ip++;
+    }
+  }
+  return writeSequence(src, anchor, end - anchor, out, d, 0, 0);
+}
+
+/** Writes one sequence: its literals src[from, from + literals), then a match unless offset is 0 (the last sequence). */
+function writeSequence(src: Buffer, from: number, literals: number, out: Buffer, at: number, offset: number, match: number): number {
+  let d = at;
+  const matchCode = match - MIN_MATCH;
+  out[d++] = ((literals < 15 ? literals : 15) << 4) | (offset === 0 ? 0 : matchCode < 15 ? matchCode : 15);
+  if (literals >= 15) d = writeLength(out, d, literals - 15);
+  if (literals < 32) {
+    for (let i = from, stop = from + literals; i < stop; ) out[d++] = src[i++]!;
+  } else {
+    src.copy(out, d, from, from + literals);
+    d += literals;
+  }
+  if (offset === 0) return d;
+  out[d++] = offset & 0xff;
+  out[d++] = offset >>> 8;
+  if (matchCode >= 15) d = writeLength(out, d, matchCode - 15);
+  return d;
+}
+
+/** The bytes after a token's 15: 255s, then the remainder below 255. */
+function writeLength(out: Buffer, at: number, rest: number): number {
+  let d = at;
+  for (let n = rest; ; n -= 255) {
+    if (n < 255) {
+      out[d++] = n;
+      return d;
+    }
+    out[d++] = 255;
   }
 }
