@@ -3,7 +3,7 @@ import type { RecordHeader, RecordInput, StoredRecord } from '../core/codec/reco
 import { recordSize } from '../core/codec/record-batch.ts';
 import { RecordTooLargeError } from '../core/errors.ts';
 import type { FetchedRecord, FetchRequest, FetchResponse, OffsetQuery, ProduceRecord, ProduceRequest } from '../core/http-contract.ts';
-import { MAX_PARTITIONS } from '../core/topic-config.ts';
+import { batchCompression, MAX_PARTITIONS } from '../core/topic-config.ts';
 import { partitionForKey } from '../core/partitioner.ts';
 import { maxProducerEpoch, maxSequence } from '../core/sequence.ts';
 import type { Storage } from '../storage/index.ts';
@@ -12,6 +12,7 @@ import { jsonResponse, jsonText } from './respond.ts';
 import type { AnswerOf, RouteContext } from './types.ts';
 import {
   checkQuery,
+  compression,
   decodeText,
   encodeText,
   encoding,
@@ -39,7 +40,7 @@ export const produceLimits = {
 
 export const fetchLimits = { maxRecords: 10_000, defaultMaxRecords: 500, maxBytes: 4 * 1024 * 1024, defaultMaxBytes: 1024 * 1024 } as const;
 
-const produceFields = fields<ProduceRequest>({ records: true, encoding: true, producerId: true, producerEpoch: true, sequences: true });
+const produceFields = fields<ProduceRequest>({ records: true, encoding: true, compression: true, producerId: true, producerEpoch: true, sequences: true });
 const recordFields = fields<ProduceRecord>({ key: true, value: true, headers: true, partition: true, timestamp: true });
 
 interface ParsedRecord {
@@ -53,6 +54,7 @@ const invalidPartition = Symbol('invalidPartition');
 export async function produce({ storage, request, params, config, keylessPartition }: RouteContext): Promise<AnswerOf<'produce'>> {
   const body = jsonBody(request, produceFields, config.maxRequestBytes);
   const enc = encoding(body.encoding);
+  const requestedCompression = compression(body.compression);
   const rawRecords = body.records;
   if (!Array.isArray(rawRecords) || rawRecords.length === 0 || rawRecords.length > produceLimits.maxRecordsPerRequest) {
     throw invalid('records', `must be an array of 1 to ${produceLimits.maxRecordsPerRequest} records`);
@@ -97,6 +99,7 @@ export async function produce({ storage, request, params, config, keylessPartiti
   });
 
   const groups = [...byPartition];
+  const append = { compression: batchCompression(topic.config.compressionType, requestedCompression) };
   let baseOffsets: number[];
   if (idempotent) {
     const { sequences } = idempotent;
@@ -107,9 +110,12 @@ export async function produce({ storage, request, params, config, keylessPartiti
       topic.topicId,
       idempotent,
       groups.map(([partition, group]) => ({ partition, firstSeq: sequences.get(partition)!, records: group.records })),
+      append,
     );
   } else {
-    baseOffsets = await Promise.all(groups.map(async ([partition, group]) => (await storage.log.append(topic.topicId, partition, group.records)).baseOffset));
+    baseOffsets = await Promise.all(
+      groups.map(async ([partition, group]) => (await storage.log.append(topic.topicId, partition, group.records, append)).baseOffset),
+    );
   }
   const offsets = new Array<{ partition: number; offset: number }>(parsed.length);
   groups.forEach(([partition, group], g) => group.indexes.forEach((index, j) => (offsets[index] = { partition, offset: baseOffsets[g]! + j })));

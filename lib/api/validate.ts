@@ -6,6 +6,7 @@
  * it takes to read it, however it is shaped, so bad input cannot stall the container.
  * Messages quote at most a short prefix of what they refuse.
  */
+import { COMPRESSIONS, type Compression } from '../core/codec/compression.ts';
 import { InvalidRequestError, PayloadTooLargeError } from '../core/errors.ts';
 import type { Encoding } from '../core/http-contract.ts';
 import { MAX_PARTITIONS, validateGroupId, validateTopicName } from '../core/topic-config.ts';
@@ -220,6 +221,11 @@ export function encoding(value: unknown, field = 'encoding'): Encoding {
   if (value === undefined) return 'utf8';
   if (value === 'utf8' || value === 'base64') return value;
   throw invalid(field, 'must be "utf8" or "base64"');
+}
+
+export function compression(value: unknown, field = 'compression'): Compression | undefined {
+  if (value === undefined || (typeof value === 'string' && (COMPRESSIONS as readonly string[]).includes(value))) return value as Compression | undefined;
+  throw invalid(field, `must be one of ${COMPRESSIONS.map((c) => `"${c}"`).join(', ')}`);
 }
 
 /** Any character outside the base64 alphabet and its padding; a search, so no backtracking. */

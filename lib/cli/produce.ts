@@ -1,5 +1,6 @@
 /** `sluice produce`: stdin lines to records, like kafka-console-producer. */
 import { isUtf8 } from 'node:buffer';
+import { compressionCodecs, type CompressionTypes } from '../client/messages.ts';
 import type { Producer } from '../client/producer.ts';
 import type { Message } from '../client/producer-types.ts';
 import { booleanProperty, commonHelp, parseFlags, parseIntFlag, parseProperties, required, sluiceFor, type CommandSpec } from './args.ts';
@@ -7,7 +8,7 @@ import { InputError, UsageError } from './errors.ts';
 import type { CliIo, Output } from './io.ts';
 import { defaultMaxLineBytes, LineReader, lineFormatFrom, parseLine, type LineFormat, type ParsedLine } from './lines.ts';
 
-export const produceHelp = `Usage: sluice produce --topic T [--partition P] [--key-separator S]
+export const produceHelp = `Usage: sluice produce --topic T [--partition P] [--key-separator S] [--compression-codec C]
 
 Sends each line of stdin as one record, in order. Lines are batched (up to 500 lines or
 512 KiB per request, or whatever arrived within --linger-ms) and each request is sent
@@ -21,6 +22,9 @@ again and still lands once.
   --property k=v         Kafka console-producer properties: parse.key=true,
                          key.separator=S (default tab), null.marker=M (M is sent as null)
   --linger-ms MS         wait this long for more lines before sending (default 50)
+  --compression-codec C  store the batches compressed with C: none, gzip, snappy, lz4
+                         or zstd (default none; the flag alone means gzip, as in
+                         Kafka); a topic whose compression.type names a codec overrides it
   --max-line-bytes N     refuse a line longer than N bytes (default 1048576, the
                          API's request limit); also --property max.line.bytes=N
 ${commonHelp}
@@ -39,6 +43,7 @@ const options = {
   property: { type: 'string', multiple: true },
   'linger-ms': { type: 'string' },
   'max-line-bytes': { type: 'string' },
+  'compression-codec': { type: 'string' },
 } as const;
 
 export const produceSpec: CommandSpec = { options, help: produceHelp };
@@ -50,7 +55,7 @@ export async function produceCommand(argv: readonly string[], io: CliIo, out: Ou
     await out.write(produceHelp);
     return 0;
   }
-  const flags = parseFlags(argv, options, 'produce');
+  const flags = parseFlags(bareCompressionCodec(argv), options, 'produce');
   const topic = required('topic', flags.topic);
   const partition = flags.partition === undefined ? undefined : parseIntFlag('--partition', flags.partition);
   const lingerMs = flags['linger-ms'] === undefined ? defaultLingerMs : parseIntFlag('--linger-ms', flags['linger-ms'], 0, 60_000);
@@ -62,6 +67,7 @@ export async function produceCommand(argv: readonly string[], io: CliIo, out: Ou
     properties.get('null.marker'),
   );
   const maxLineBytes = maxLineBytesFrom(flags['max-line-bytes'], properties.get('max.line.bytes'));
+  const compression = compressionFrom(flags['compression-codec']);
   const sluice = await sluiceFor(flags, io);
 
   // Fail before the user types anything if the topic or partition is wrong.
@@ -70,7 +76,7 @@ export async function produceCommand(argv: readonly string[], io: CliIo, out: Ou
     throw new UsageError(`--partition ${partition} does not exist (topic '${topic}' has ${description.partitions.length})`);
   }
   // The CLI batches and holds one request in flight itself; the SDK adds idempotence and retries.
-  const producer = sluice.producer({ linger: 0 });
+  const producer = sluice.producer({ linger: 0, compression });
   await producer.connect();
   try {
     await sendLines(producer, topic, partition, format, lingerMs, maxLineBytes, io);
@@ -87,6 +93,19 @@ function maxLineBytesFrom(flag: string | undefined, property: string | undefined
   }
   const value = flag ?? property;
   return value === undefined ? defaultMaxLineBytes : parseIntFlag('--max-line-bytes', value, 1, 6 * 1024 * 1024);
+}
+
+/** Kafka's console producer reads a bare `--compression-codec` (last, or before another flag) as gzip. */
+export function bareCompressionCodec(argv: readonly string[]): string[] {
+  return argv.map((arg, i) => (arg === '--compression-codec' && (i === argv.length - 1 || argv[i + 1]!.startsWith('--')) ? '--compression-codec=gzip' : arg));
+}
+
+/** A --compression-codec name as the SDK's CompressionTypes number; none when not given. */
+export function compressionFrom(codec: string | undefined): CompressionTypes {
+  if (codec === undefined) return 0;
+  const type = compressionCodecs.indexOf(codec.trim().toLowerCase() as (typeof compressionCodecs)[number]);
+  if (type < 0) throw new UsageError(`--compression-codec must be one of ${compressionCodecs.join(', ')}, not '${codec}'`);
+  return type as CompressionTypes;
 }
 
 const lingerExpired = Symbol('linger');

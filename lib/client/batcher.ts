@@ -1,6 +1,7 @@
 /** Per-topic request batching for the producer: linger, batch size and one request in flight per topic. */
 import { Buffer } from 'node:buffer';
 import { SluiceError } from '../core/errors.ts';
+import type { Compression } from '../core/http-contract.ts';
 import type { Encoding, ProduceRecord, ProduceRequest, ProduceResponse, RecordPosition } from './types.ts';
 
 export interface BatcherOptions {
@@ -17,6 +18,8 @@ interface Entry {
   readonly records: readonly ProduceRecord[];
   readonly sizes: readonly number[];
   readonly encoding: Encoding;
+  /** The codec the server stores this send's batches with. */
+  readonly compression: Compression;
   /** Index of the first record not yet put in a request. */
   next: number;
   readonly positions: RecordPosition[];
@@ -53,7 +56,9 @@ const requestOverheadBytes = 40;
  * `batchSize` records or `maxBatchBytes` bytes. One request per topic is in flight at a
  * time; what queues meanwhile goes out as soon as it completes. A request carries whole
  * sends where they fit (a larger send is split into consecutive requests) and only sends
- * of one encoding.
+ * of one encoding and one compression codec: a send with another starts the next request,
+ * so the topic's order holds (one queue per topic, not per codec: two queues of a topic
+ * would put two requests of it in flight, and an idempotent producer's sequences with them).
  */
 export class Batcher {
   private readonly topics = new Map<string, TopicQueue>();
@@ -65,7 +70,7 @@ export class Batcher {
   ) {}
 
   /** Queues one send's records; resolves with their positions in the order given. */
-  add(topic: string, records: readonly ProduceRecord[], encoding: Encoding): Promise<RecordPosition[]> {
+  add(topic: string, records: readonly ProduceRecord[], encoding: Encoding, compression: Compression = 'none'): Promise<RecordPosition[]> {
     if (records.length === 0) return Promise.resolve([]);
     const sizes = records.map((r) => Buffer.byteLength(JSON.stringify(r)) + 1);
     let resolve!: (positions: RecordPosition[]) => void;
@@ -78,6 +83,7 @@ export class Batcher {
       records,
       sizes,
       encoding,
+      compression,
       next: 0,
       positions: new Array<RecordPosition>(records.length),
       settled: false,
@@ -146,11 +152,11 @@ export class Batcher {
   /** The next request's slices: a prefix of the queue, whole sends where they fit. */
   private take(queue: TopicQueue): Slice[] {
     const slices: Slice[] = [];
-    const encoding = queue.entries[0]!.encoding;
+    const { encoding, compression } = queue.entries[0]!;
     let count = 0;
     let bytes = requestOverheadBytes;
     for (const entry of queue.entries) {
-      if (entry.encoding !== encoding) break;
+      if (entry.encoding !== encoding || entry.compression !== compression) break;
       const start = entry.next;
       let end = start;
       while (
@@ -186,9 +192,12 @@ export class Batcher {
     const live = slices.filter((s) => !s.entry.settled);
     if (live.length === 0) return;
     const records = live.flatMap((s) => s.entry.records.slice(s.start, s.end));
+    const { encoding, compression } = live[0]!.entry;
+    // No `compression` when none: a server older than the field takes the request.
+    const request: ProduceRequest = { records, encoding, ...(compression === 'none' ? {} : { compression }) };
     let response: ProduceResponse;
     try {
-      response = await this.transmit(topic, { records, encoding: live[0]!.entry.encoding });
+      response = await this.transmit(topic, request);
     } catch (error) {
       if (live.length > 1 && refusedWhole(error)) {
         // The API validates a request whole and appends nothing of a refused one, so each

@@ -10,6 +10,7 @@ export const kafkaConfigNames: Readonly<Record<keyof TopicConfig, string>> = {
   segmentBytes: 'segment.bytes',
   segmentMs: 'segment.ms',
   deleteRetentionMs: 'delete.retention.ms',
+  compressionType: 'compression.type',
 };
 
 export const apiConfigKeys = Object.keys(kafkaConfigNames) as Array<keyof TopicConfig>;

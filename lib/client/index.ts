@@ -4,6 +4,7 @@
  */
 export { Sluice, type SluiceConfig } from './sluice.ts';
 export { Producer } from './producer.ts';
+export { CompressionTypes } from './messages.ts';
 export type {
   Message,
   MessageHeaders,
@@ -44,5 +45,6 @@ export type { InstrumentationEvent, RemoveListener, RetryOptions } from './instr
 export { SluiceClient, type CallOptions, type SluiceClientOptions } from './client.ts';
 export type { AwsCredentials, AwsCredentialsProvider, SigningOptions } from './signing.ts';
 export type * from './types.ts';
+export type { Compression, CompressionType } from '../core/http-contract.ts';
 export { ConfigError, InvalidRequestError, SluiceError } from '../core/errors.ts';
 export { ConnectionError, InvalidResponseError, RemoteError } from './errors.ts';

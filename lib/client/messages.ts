@@ -1,8 +1,36 @@
-/** kafkajs-shaped messages to the API's records, and the API's offsets back to RecordMetadata. */
+/**
+ * kafkajs-shaped messages to the API's records, kafkajs's compression numbers to the API's
+ * codec names, and the API's offsets back to RecordMetadata.
+ */
 import { Buffer } from 'node:buffer';
-import { InvalidRequestError } from '../core/errors.ts';
+import { InvalidRequestError, type SluiceError } from '../core/errors.ts';
+import type { Compression } from '../core/http-contract.ts';
 import type { Message, RecordMetadata } from './producer-types.ts';
 import type { Encoding, ProduceRecord, RecordPosition } from './types.ts';
+
+/**
+ * kafkajs's `CompressionTypes`: the codec a send's batches are stored with, numbered as
+ * Kafka numbers them in a batch's attributes. The server compresses (records travel as
+ * JSON), so no codec needs registering here as kafkajs's `CompressionCodecs` do.
+ */
+export const CompressionTypes = Object.freeze({ None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 } as const);
+export type CompressionTypes = (typeof CompressionTypes)[keyof typeof CompressionTypes];
+
+/** The API's codec names, indexed by CompressionTypes number. */
+export const compressionCodecs: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+/**
+ * A CompressionTypes number as the API's codec name; anything else is refused with
+ * `refuse`'s error (a ConfigError for an option, an InvalidRequestError for a send).
+ */
+export function compressionCodec(name: string, value: unknown, refuse: new (message: string) => SluiceError): Compression {
+  const codec = typeof value === 'number' && Number.isInteger(value) ? compressionCodecs[value] : undefined;
+  if (codec === undefined) {
+    const known = Object.entries(CompressionTypes).map(([k, n]) => `${n} (${k})`).join(', ');
+    throw new refuse(`${name} must be a CompressionTypes value: ${known}; got ${String(value)}`);
+  }
+  return codec;
+}
 
 /** One RecordMetadata per partition, in the order the partitions first appear in the send. */
 export function recordMetadata(topic: string, positions: readonly RecordPosition[]): RecordMetadata[] {

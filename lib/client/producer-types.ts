@@ -1,6 +1,7 @@
 /** The producer's public types, kafkajs's names: messages, records, options and events. */
 import type { Buffer } from 'node:buffer';
 import type { RetryOptions } from './instrumentation.ts';
+import type { CompressionTypes } from './messages.ts';
 
 /** Header values: text or bytes (kafkajs's IHeaders without arrays: a Sluice header has one value). */
 export type MessageHeaders = Readonly<Record<string, string | Buffer | undefined>>;
@@ -25,8 +26,13 @@ export interface ProducerRecord {
   readonly acks?: number;
   /** Accepted for kafkajs compatibility; the request timeout is the client's. */
   readonly timeout?: number;
-  /** Accepted for kafkajs compatibility; records travel as JSON. */
-  readonly compression?: number;
+  /**
+   * The codec the server stores this send's batches with (kafkajs's CompressionTypes;
+   * records travel as JSON either way); a topic whose compression.type names a codec
+   * overrides it. Sends with different codecs never share a request.
+   * @default the producer's `compression`
+   */
+  readonly compression?: CompressionTypes;
 }
 
 export interface TopicMessages {
@@ -38,7 +44,8 @@ export interface ProducerBatch {
   readonly topicMessages: readonly TopicMessages[];
   readonly acks?: number;
   readonly timeout?: number;
-  readonly compression?: number;
+  /** As ProducerRecord's, for every topic of the batch. @default the producer's `compression` */
+  readonly compression?: CompressionTypes;
 }
 
 /** Where a send's messages landed in one partition: kafkajs's RecordMetadata. */
@@ -62,6 +69,12 @@ export interface ProducerOptions {
   readonly batchSize?: number;
   /** Most bytes (JSON) in one request; sent at once when this much is waiting. @default 1048576 */
   readonly maxBatchBytes?: number;
+  /**
+   * The codec of a send that names none (kafkajs's CompressionTypes); the server uses it
+   * when the topic's compression.type is 'producer', the default.
+   * @default CompressionTypes.None
+   */
+  readonly compression?: CompressionTypes;
   /**
    * Retries of a request after a retriable error (429, 5xx, no answer), with exponential
    * backoff and jitter. Safe when idempotent; otherwise a retry after a lost answer may

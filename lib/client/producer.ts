@@ -10,13 +10,18 @@
  * with a retriable error (429, 5xx, no answer) is sent again unchanged, so a try that
  * landed before its answer was lost is answered, not appended twice. With
  * `idempotent: false` delivery is at least once: such a retry appends the records again.
+ *
+ * `compression` (kafkajs's CompressionTypes, producer-wide or per send) names the codec the
+ * server stores a send's batches with, unless the topic's compression.type overrides it.
+ * Records travel as JSON either way; the server compresses.
  */
 import { ConfigError, InvalidRequestError, SluiceError } from '../core/errors.ts';
+import type { Compression } from '../core/http-contract.ts';
 import { validateTopicName } from '../core/topic-config.ts';
 import { Batcher, refusedWhole } from './batcher.ts';
 import type { SluiceClient } from './client.ts';
 import { Instrumentation, nonNegativeNumber, positiveInteger, refuseUnknownKeys, retryPolicy, type InstrumentationEvent, type RemoveListener } from './instrumentation.ts';
-import { recordMetadata, toWireRecords } from './messages.ts';
+import { compressionCodec, recordMetadata, toWireRecords } from './messages.ts';
 import type { Message, ProducerBatch, ProducerEvents, ProducerOptions, ProducerRecord, RecordMetadata } from './producer-types.ts';
 import { backoffDelay, sleep, type RetryPolicy } from './retry.ts';
 import { Sequencer } from './sequencer.ts';
@@ -40,6 +45,8 @@ export class Producer {
   private readonly instrumentation = new Instrumentation<ProducerEvents>(new Set(Object.values(producerEvents)));
   /** Set unless `idempotent: false`. */
   private readonly sequencer: Sequencer | undefined;
+  /** The codec of a send that names none. */
+  private readonly compression: Compression;
   private closed = false;
 
   constructor(
@@ -47,7 +54,8 @@ export class Producer {
     options: ProducerOptions = {},
     defaultRetry?: RetryPolicy,
   ) {
-    refuseUnknownKeys('producer', options, ['linger', 'batchSize', 'maxBatchBytes', 'retry', 'idempotent', 'transactionalId', 'allowAutoTopicCreation']);
+    refuseUnknownKeys('producer', options, ['linger', 'batchSize', 'maxBatchBytes', 'compression', 'retry', 'idempotent', 'transactionalId', 'allowAutoTopicCreation']);
+    this.compression = options.compression === undefined ? 'none' : compressionCodec('compression', options.compression, ConfigError);
     if (options.idempotent === false && options.transactionalId !== undefined) {
       throw new ConfigError('a transactionalId needs an idempotent producer: drop idempotent: false');
     }
@@ -95,15 +103,17 @@ export class Producer {
     if (this.closed) throw new ConfigError('the producer is disconnected: connect() it again to send');
     if (record === null || typeof record !== 'object') throw new InvalidRequestError('send() takes { topic, messages }');
     const topic = validateTopicName(record.topic, 'topic');
+    const compression = record.compression === undefined ? this.compression : compressionCodec('compression', record.compression, InvalidRequestError);
     const { records, encoding } = toWireRecords(record.messages);
-    const positions = await this.batcher.add(topic, records, encoding);
+    const positions = await this.batcher.add(topic, records, encoding, compression);
     return recordMetadata(topic, positions);
   }
 
-  /** Several topics' messages at once (kafkajs's sendBatch); each topic batches as with send(). */
+  /** Several topics' messages at once (kafkajs's sendBatch), with one compression; each topic batches as with send(). */
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
     if (!Array.isArray(batch?.topicMessages)) throw new InvalidRequestError('sendBatch() takes { topicMessages: [{ topic, messages }] }');
-    const results = await Promise.all(batch.topicMessages.map((t) => this.send({ topic: t.topic, messages: t.messages })));
+    const compression = batch.compression === undefined ? {} : { compression: batch.compression };
+    const results = await Promise.all(batch.topicMessages.map((t) => this.send({ topic: t.topic, messages: t.messages, ...compression })));
     return results.flat();
   }
 

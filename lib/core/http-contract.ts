@@ -7,16 +7,21 @@
  *
  * Types only: importing this module loads nothing at run time.
  */
+import type { Compression } from './codec/compression.ts';
 import type { JobReport } from './job-report.ts';
 import type { RouteName, routeTable } from './routes.ts';
 import type { TopicConfig as TopicSettings } from './topic-config.ts';
 
+export type { Compression } from './codec/compression.ts';
 export type { JobReport } from './job-report.ts';
 
 /** How keys, values and header values are written in a body: text or base64 bytes. */
 export type Encoding = 'utf8' | 'base64';
 
 export type CleanupPolicy = TopicSettings['cleanupPolicy'];
+
+/** A topic's compressionType (Kafka's compression.type): 'producer' keeps the producer's choice. */
+export type CompressionType = TopicSettings['compressionType'];
 
 /**
  * A topic's settings (Kafka's retention.ms, cleanup.policy, ... in camelCase): the keys the
@@ -82,6 +87,11 @@ export interface ProduceRequest {
   readonly records: readonly ProduceRecord[];
   /** How key, value and header values of every record are written; default utf8. */
   readonly encoding?: Encoding;
+  /**
+   * The codec each batch is stored with when the topic's compressionType is 'producer'
+   * (the default); a topic that names a codec overrides it. Default 'none'.
+   */
+  readonly compression?: Compression;
   /**
    * An idempotent producer's id and epoch (from POST /v1/producers) and the first
    * sequence of each partition written: the request is appended exactly once however

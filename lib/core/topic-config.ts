@@ -1,4 +1,5 @@
 /** Topic names and per-topic configuration: validated once, with Kafka's rules and defaults. */
+import type { Compression } from './codec/compression.ts';
 import { InvalidRequestError } from './errors.ts';
 
 export interface TopicConfig {
@@ -15,7 +16,13 @@ export interface TopicConfig {
   readonly segmentMs: number;
   /** How long compaction keeps a tombstone before dropping it (Kafka's delete.retention.ms). */
   readonly deleteRetentionMs: number;
+  /** The codec batches are stored with; 'producer' keeps each request's own (Kafka's compression.type). */
+  readonly compressionType: CompressionType;
 }
+
+/** Kafka's compression.type values: a codec, 'uncompressed', or 'producer'. */
+export const COMPRESSION_TYPES = ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type CompressionType = (typeof COMPRESSION_TYPES)[number];
 
 export const defaultTopicConfig: TopicConfig = {
   retentionMs: 7 * 24 * 3600 * 1000,
@@ -25,7 +32,14 @@ export const defaultTopicConfig: TopicConfig = {
   segmentBytes: 64 * 1024 * 1024,
   segmentMs: 10 * 60 * 1000,
   deleteRetentionMs: 24 * 3600 * 1000,
+  compressionType: 'producer',
 };
+
+/** The codec a batch is stored with: the topic's, or with 'producer' the request's own (default none). */
+export function batchCompression(compressionType: CompressionType, requested: Compression | undefined): Compression {
+  if (compressionType === 'producer') return requested ?? 'none';
+  return compressionType === 'uncompressed' ? 'none' : compressionType;
+}
 
 /** The most partitions a topic may have: each is a DynamoDB partition key of its own. */
 export const MAX_PARTITIONS = 1000;
@@ -72,17 +86,20 @@ const integer = (min: number, max: number, allowUnlimited: boolean): Rule => (va
   throw new InvalidRequestError(`config.${key} must be ${range}`, { details: { field: `config.${key}` } });
 };
 
+const oneOf = (values: readonly string[]): Rule => (value, key) => {
+  if (typeof value === 'string' && values.includes(value)) return value;
+  throw new InvalidRequestError(`config.${key} must be one of ${values.map((v) => `"${v}"`).join(', ')}`, { details: { field: `config.${key}` } });
+};
+
 const rules: Record<keyof TopicConfig, Rule> = {
   retentionMs: integer(1, Number.MAX_SAFE_INTEGER, true),
   retentionBytes: integer(1, Number.MAX_SAFE_INTEGER, true),
-  cleanupPolicy: (value, key) => {
-    if (value === 'delete' || value === 'compact') return value;
-    throw new InvalidRequestError(`config.${key} must be "delete" or "compact"`, { details: { field: `config.${key}` } });
-  },
+  cleanupPolicy: oneOf(['delete', 'compact']),
   maxMessageBytes: integer(64, MAX_MESSAGE_BYTES_LIMIT, false),
   segmentBytes: integer(1024 * 1024, 1024 * 1024 * 1024, false),
   segmentMs: integer(1000, Number.MAX_SAFE_INTEGER, false),
   deleteRetentionMs: integer(0, Number.MAX_SAFE_INTEGER, false),
+  compressionType: oneOf(COMPRESSION_TYPES),
 };
 
 /**

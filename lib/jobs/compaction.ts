@@ -11,6 +11,7 @@
  */
 import type { CompactionResult } from '../core/job-report.ts';
 import { randomUUID } from 'node:crypto';
+import { compressionOf } from '../core/codec/compression.ts';
 import { encodeBatchKeepingOffsets, type StoredRecord } from '../core/codec/record-batch.ts';
 import { buildSegment, completeBatches } from '../core/segment.ts';
 import type { Storage } from '../storage/index.ts';
@@ -60,6 +61,8 @@ export async function compactPartition(storage: Storage, topic: TopicMeta, parti
             producerId: header.producerId,
             producerEpoch: header.producerEpoch,
             baseSequence: header.baseSequence,
+            // Kept in the codec it was stored with, as Kafka's cleaner does.
+            compression: compressionOf(header.attributes & 7),
           }),
         );
       }

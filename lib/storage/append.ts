@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { backoffDelay, sleep, type BackoffDelays } from '../core/backoff.ts';
-import { encodeBatch, setBaseOffset, type RecordInput } from '../core/codec/record-batch.ts';
+import { encodeBatch, setBaseOffset, type Compression, type RecordInput } from '../core/codec/record-batch.ts';
 import { ThrottledError, UnavailableError } from '../core/errors.ts';
 import type { UsageMeter } from './clients.ts';
 import type { PartitionViews } from './partition-view.ts';
@@ -28,8 +28,10 @@ export interface AppendTuning {
   readonly maxAppendAttempts: number;
 }
 
-/** What an idempotent append writes into its batch header, and how long it may try. */
+/** How an append stores its batch, what an idempotent one writes into its header, and how long it may try. */
 export interface AppendOptions {
+  /** The codec of the stored batch. @default 'none' */
+  readonly compression?: Compression;
   /** Id written on the tail item, so a later try can find this append. @default a fresh one */
   readonly appendId?: string;
   readonly producer?: { readonly producerId: bigint; readonly producerEpoch: number; readonly baseSequence: number };
@@ -78,10 +80,11 @@ export class Appender {
 
   private async appendNow(pk: string, records: readonly RecordInput[], options: AppendOptions): Promise<AppendResult> {
     const appendId = options.appendId ?? randomUUID();
-    const batch = encodeBatch({ baseOffset: 0, records, ...options.producer });
+    const batch = encodeBatch({ baseOffset: 0, records, compression: options.compression, ...options.producer });
     const count = records.length;
     const maxTimestamp = records.reduce((max, r) => Math.max(max, r.timestamp), -Infinity);
     let stored: { readonly bytes: Uint8Array } | { readonly object: string; readonly bytes?: undefined };
+    // Judged on the stored (compressed) size: that is what a write unit or a PUT carries.
     if (batch.length > this.options.inlineBatchBytes) {
       // The object lands first; one whose pointer never lands is garbage nobody reads.
       const key = `${bucketLayout.staged}${pk.replace('#', '/')}/${appendId}`;

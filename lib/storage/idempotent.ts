@@ -23,7 +23,7 @@
  */
 import type { RecordInput } from '../core/codec/record-batch.ts';
 import { FencedError, OutOfOrderSequenceError, ProduceInProgressError, UnknownProducerError } from '../core/errors.ts';
-import { partitionKey, type LogStore } from './log.ts';
+import { partitionKey, type AppendOptions, type LogStore } from './log.ts';
 import type { Head, PendingClaim, ProducerIdentity, ProducerStore } from './producers.ts';
 
 export interface IdempotenceOptions {
@@ -57,7 +57,12 @@ export class IdempotentAppender {
   ) {}
 
   /** Appends each batch exactly once; answers each one's base offset, in the order given. */
-  async append(topicId: string, producer: ProducerIdentity, batches: readonly SequencedBatch[]): Promise<number[]> {
+  async append(
+    topicId: string,
+    producer: ProducerIdentity,
+    batches: readonly SequencedBatch[],
+    storedAs: Pick<AppendOptions, 'compression'> = {},
+  ): Promise<number[]> {
     const { producerId, producerEpoch } = producer;
     const current = await this.producers.epochOf(producerId);
     if (current === undefined) throw new UnknownProducerError(`producer ${producerId} was never issued by POST /v1/producers`);
@@ -79,7 +84,7 @@ export class IdempotentAppender {
     return Promise.all(
       prepared.map((p, i) => {
         const ready = (p as PromiseFulfilledResult<Prepared>).value;
-        return ready.kind === 'landed' ? ready.offset : this.appendClaimed(topicId, producer, batches[i]!, ready.claim, ready.previous);
+        return ready.kind === 'landed' ? ready.offset : this.appendClaimed(topicId, producer, batches[i]!, ready.claim, ready.previous, storedAs);
       }),
     );
   }
@@ -122,8 +127,10 @@ export class IdempotentAppender {
     batch: SequencedBatch,
     claim: PendingClaim,
     previous: Head | undefined,
+    storedAs: Pick<AppendOptions, 'compression'>,
   ): Promise<number> {
     const { baseOffset } = await this.log.append(topicId, batch.partition, batch.records, {
+      ...storedAs,
       appendId: claim.appendId,
       producer: headerOf(producer, batch),
       deadline: claim.at + this.options.appendWindowMs,

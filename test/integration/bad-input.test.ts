@@ -210,7 +210,7 @@ const cases: Case[] = [
   create('a name that is a deeply nested array', { name: JSON.parse(nested(30)), partitions: 1 }),
   { name: 'create: a name of a million characters (quoted short)', method: 'POST', path: '/v1/topics', body: { name: 'n'.repeat(1_000_000) }, status: 400, code: 'INVALID_REQUEST', message: /^name: must be a topic name: 1 to 249/ },
   produce('an unknown field with a huge name (quoted short)', { records: [{ value: 'a', partition: 0 }], ['x'.repeat(100_000)]: 1 }, 400, 'INVALID_REQUEST', {
-    message: /^body: unknown field "x{40}"…; allowed: records, encoding, producerId, producerEpoch, sequences$/,
+    message: /^body: unknown field "x{40}"…; allowed: records, encoding, compression, producerId, producerEpoch, sequences$/,
   }),
   { name: 'path: longer than the limit', method: 'GET', path: `/v1/topics/${topic}/${'x'.repeat(3000)}`, status: 400, code: 'INVALID_REQUEST', message: /^path: must be at most 2048 characters$/ },
   fetchCase('too many query parameters', Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`p${i}`, '1'])), 400, 'INVALID_REQUEST', {

@@ -7,7 +7,8 @@ import { InputError, UsageError } from '../../lib/cli/errors.ts';
 import { decodeRecord, defaultTextFormat, formatJson, formatText, type ConsumedRecord } from '../../lib/cli/format.ts';
 import { defaultMaxLineBytes, LineReader, LineTooLongError, lineFormatFrom, parseLine } from '../../lib/cli/lines.ts';
 import { describeFailure } from '../../lib/cli/main.ts';
-import { produceSpec, toMessages } from '../../lib/cli/produce.ts';
+import { bareCompressionCodec, compressionFrom, produceSpec, toMessages } from '../../lib/cli/produce.ts';
+import { CompressionTypes } from '../../lib/client/index.ts';
 import { groupsSpecs, parseTopicSelection } from '../../lib/cli/groups.ts';
 import { clock, describeDeferral, jobsSpec } from '../../lib/cli/jobs.ts';
 import { formatConfig, parseConfigEntries, parseConfigList, parseConfigNames } from '../../lib/cli/topic-config.ts';
@@ -43,7 +44,7 @@ describe('topic config keys', () => {
   test('an unknown key names the known ones', () => {
     expect(() => parseConfigEntries(['retention.hours=1'])).toThrow(
       new UsageError(
-        "unknown config 'retention.hours' (known: cleanup.policy, retention.ms, retention.bytes, max.message.bytes, segment.bytes, segment.ms, delete.retention.ms)",
+        "unknown config 'retention.hours' (known: cleanup.policy, retention.ms, retention.bytes, max.message.bytes, segment.bytes, segment.ms, delete.retention.ms, compression.type)",
       ),
     );
   });
@@ -106,6 +107,32 @@ describe('--property', () => {
     expect(() => textFormatFrom(new Map([['print.key', 'yes']]), false)).toThrow(
       new UsageError("property print.key must be true or false, not 'yes'"),
     );
+  });
+});
+
+describe('produce --compression-codec', () => {
+  test("kafka-console-producer's codec names become the SDK's CompressionTypes; none when not given", () => {
+    expect(['none', 'gzip', 'snappy', 'lz4', 'zstd', 'ZSTD'].map(compressionFrom)).toEqual([
+      CompressionTypes.None,
+      CompressionTypes.GZIP,
+      CompressionTypes.Snappy,
+      CompressionTypes.LZ4,
+      CompressionTypes.ZSTD,
+      CompressionTypes.ZSTD,
+    ]);
+    expect(compressionFrom(undefined)).toBe(CompressionTypes.None);
+  });
+
+  test('another value is a usage error naming the codecs', () => {
+    expect(() => compressionFrom('brotli')).toThrow(new UsageError("--compression-codec must be one of none, gzip, snappy, lz4, zstd, not 'brotli'"));
+    expect(() => compressionFrom('')).toThrow(UsageError);
+    expect(() => compressionFrom('1')).toThrow(UsageError);
+  });
+
+  test('the flag without a value means gzip, as in Kafka', () => {
+    expect(bareCompressionCodec(['--topic', 't', '--compression-codec'])).toEqual(['--topic', 't', '--compression-codec=gzip']);
+    expect(bareCompressionCodec(['--compression-codec', '--topic', 't'])).toEqual(['--compression-codec=gzip', '--topic', 't']);
+    expect(bareCompressionCodec(['--compression-codec', 'lz4', '--topic', 't'])).toEqual(['--compression-codec', 'lz4', '--topic', 't']);
   });
 });
 

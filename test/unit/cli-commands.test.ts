@@ -452,6 +452,31 @@ describe('sluice produce', () => {
     expect(Object.keys(post?.body.sequences).sort()).toEqual([...new Set(post?.body.records.map((r: any) => String(r.partition)))].sort());
   });
 
+  test('--compression-codec is sent as the body\'s compression; none, or no flag, leaves the field out', async () => {
+    const topic = await withTopic();
+    expect(await sluice(['produce', '--topic', topic, '--compression-codec', 'zstd'], { stdin: 'a\nb\n' })).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await sluice(['produce', '--topic', topic, '--compression-codec'], { stdin: 'c\n' })).code).toBe(0);
+    expect((await sluice(['produce', '--topic', topic, '--compression-codec=none'], { stdin: 'd\n' })).code).toBe(0);
+    expect((await sluice(['produce', '--topic', topic], { stdin: 'e\n' })).code).toBe(0);
+    expect(producePosts().map((s) => [s.body.compression ?? '(absent)', s.body.records.map((r: any) => r.value)])).toEqual([
+      ['zstd', ['a', 'b']],
+      ['gzip', ['c']],
+      ['(absent)', ['d']],
+      ['(absent)', ['e']],
+    ]);
+    expect(producePosts().slice(2).every((s) => !('compression' in s.body))).toBe(true);
+  });
+
+  test('an unknown --compression-codec is a usage error before any request', async () => {
+    const topic = await withTopic();
+    expect(await sluice(['produce', '--topic', topic, '--compression-codec', 'brotli'], { stdin: 'a\n' })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "sluice: --compression-codec must be one of none, gzip, snappy, lz4, zstd, not 'brotli' (see 'sluice produce --help')\n",
+    });
+    expect(seen).toHaveLength(0);
+  });
+
   test('a produce whose answer was lost (503 after it landed) is retried unchanged and lands once', async () => {
     const topic = await withTopic();
     let failures = 0;

@@ -1,17 +1,25 @@
-/** The producer's batching (linger, batch size, bytes, one request in flight), wire format and retries, on a fake clock. */
+/** The producer's batching (linger, batch size, bytes, one request in flight), wire format, compression and retries, on a fake clock. */
+import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SluiceClient } from '../../lib/client/client.ts';
 import { Batcher } from '../../lib/client/batcher.ts';
-import { recordMetadata, toWireRecords } from '../../lib/client/messages.ts';
+import { CompressionTypes } from '../../lib/client/index.ts';
+import { compressionCodec, recordMetadata, toWireRecords } from '../../lib/client/messages.ts';
 import { Producer } from '../../lib/client/producer.ts';
 import type { ProduceRecord, ProduceRequest, ProduceResponse } from '../../lib/client/types.ts';
 import { ConnectionError, RemoteError } from '../../lib/client/errors.ts';
+import { ConfigError, InvalidRequestError } from '../../lib/core/errors.ts';
 import { partitionForKey } from '../../lib/core/partitioner.ts';
+
+const kafkajs = createRequire(import.meta.url)('kafkajs') as { CompressionTypes: Record<string, number> };
 
 interface Call {
   readonly topic: string;
   readonly values: Array<string | null>;
   readonly encoding: string | undefined;
+  /** The body's compression; undefined when the field is absent. */
+  readonly compression: string | undefined;
+  readonly hasCompression: boolean;
   answer(): void;
   fail(error: unknown): void;
 }
@@ -26,6 +34,8 @@ function fakeTransmit(auto = false) {
         topic,
         values: request.records.map((r) => r.value),
         encoding: request.encoding,
+        compression: request.compression,
+        hasCompression: 'compression' in request,
         answer: () => {
           const base = next.get(topic) ?? 0;
           next.set(topic, base + request.records.length);
@@ -129,6 +139,32 @@ describe('Batcher', () => {
     ]);
   });
 
+  it('does not mix compression codecs in one request, keeps the topic order, and leaves none out of the body', async () => {
+    const { calls, transmit } = fakeTransmit();
+    const batcher = new Batcher({ linger: 5, batchSize: 100, maxBatchBytes: 1 << 20 }, transmit);
+    const sends = [
+      batcher.add('t', records('z1'), 'utf8', 'zstd'),
+      batcher.add('t', records('z2'), 'utf8', 'zstd'),
+      batcher.add('t', records('g1'), 'utf8', 'gzip'),
+      batcher.add('t', records('n1'), 'utf8'),
+      batcher.add('t', records('n2'), 'utf8', 'none'),
+      batcher.add('t', records('z3'), 'utf8', 'zstd'),
+    ];
+    for (let i = 0; i < 4; i++) {
+      await vi.advanceTimersByTimeAsync(5);
+      expect(calls).toHaveLength(i + 1); // still one request of the topic in flight
+      calls[i]!.answer();
+    }
+    expect(calls.map((c) => [c.compression ?? '(absent)', c.values])).toEqual([
+      ['zstd', ['z1', 'z2']],
+      ['gzip', ['g1']],
+      ['(absent)', ['n1', 'n2']],
+      ['zstd', ['z3']],
+    ]);
+    expect(calls.map((c) => c.hasCompression)).toEqual([true, true, false, true]);
+    expect((await Promise.all(sends)).map(offsets)).toEqual([[0], [1], [2], [3], [4], [5]]);
+  });
+
   it('a request refused whole (400, 413) is retried send by send, so only the send at fault fails', async () => {
     const sent: string[][] = [];
     const batcher = new Batcher({ linger: 5, batchSize: 100, maxBatchBytes: 1 << 20 }, async (_topic, request) => {
@@ -218,6 +254,81 @@ describe('producer wire format', () => {
       { topicName: 't', topic: 't', partition: 1, errorCode: 0, baseOffset: '7', offsets: [7, 8] },
       { topicName: 't', topic: 't', partition: 0, errorCode: 0, baseOffset: '3', offsets: [3] },
     ]);
+  });
+});
+
+describe('compression', () => {
+  it("CompressionTypes has kafkajs's names and numbers", () => {
+    expect({ ...CompressionTypes }).toEqual(kafkajs.CompressionTypes);
+    expect(Object.isFrozen(CompressionTypes)).toBe(true);
+  });
+
+  it("maps each number to the API's codec name and refuses anything else with the error asked for", () => {
+    expect(Object.values(CompressionTypes).map((n) => compressionCodec('compression', n, ConfigError))).toEqual(['none', 'gzip', 'snappy', 'lz4', 'zstd']);
+    for (const bad of [5, -1, 1.5, '1', 'gzip', null, Number.NaN]) {
+      expect(() => compressionCodec('compression', bad, InvalidRequestError)).toThrow(InvalidRequestError);
+    }
+    expect(() => compressionCodec('compression', 7, ConfigError)).toThrow(
+      new ConfigError('compression must be a CompressionTypes value: 0 (None), 1 (GZIP), 2 (Snappy), 3 (LZ4), 4 (ZSTD); got 7'),
+    );
+  });
+
+  /** A non-idempotent producer whose requests are recorded and answered at once. */
+  function recordingProducer(options: object = {}) {
+    const requests: Array<{ topic: string; request: ProduceRequest }> = [];
+    const client = {
+      produce: vi.fn(async (topic: string, request: ProduceRequest) => {
+        requests.push({ topic, request });
+        return { offsets: request.records.map((_, i) => ({ partition: 0, offset: i })) };
+      }),
+    } as unknown as SluiceClient;
+    return { producer: new Producer(client, { linger: 0, idempotent: false, ...options }), requests };
+  }
+  const codecOf = (request: ProduceRequest) => ('compression' in request ? request.compression : '(absent)');
+
+  it('a send names its codec, else the producer\'s; None leaves the field out of the body', async () => {
+    const { producer, requests } = recordingProducer({ compression: CompressionTypes.GZIP });
+    await producer.send({ topic: 't', messages: [{ value: 'default' }] });
+    await producer.send({ topic: 't', messages: [{ value: 'zstd' }], compression: CompressionTypes.ZSTD });
+    await producer.send({ topic: 't', messages: [{ value: 'none' }], compression: CompressionTypes.None });
+    await producer.sendBatch({ topicMessages: [{ topic: 'a', messages: [{ value: 'x' }] }, { topic: 'b', messages: [{ value: 'y' }] }], compression: CompressionTypes.Snappy });
+    expect(requests.map((r) => [r.topic, codecOf(r.request)])).toEqual([
+      ['t', 'gzip'],
+      ['t', 'zstd'],
+      ['t', '(absent)'],
+      ['a', 'snappy'],
+      ['b', 'snappy'],
+    ]);
+
+    const plain = recordingProducer();
+    await plain.producer.send({ topic: 't', messages: [{ value: 'v' }] });
+    expect(plain.requests[0]!.request).toEqual({ records: [{ value: 'v' }], encoding: 'utf8' });
+  });
+
+  it('concurrent sends with different codecs go in separate requests, in send order', async () => {
+    const { producer, requests } = recordingProducer({ linger: 5 });
+    await Promise.all([
+      producer.send({ topic: 't', messages: [{ value: 'l1' }], compression: CompressionTypes.LZ4 }),
+      producer.send({ topic: 't', messages: [{ value: 'l2' }], compression: CompressionTypes.LZ4 }),
+      producer.send({ topic: 't', messages: [{ value: 'n1' }] }),
+      producer.send({ topic: 't', messages: [{ value: 'l3' }], compression: CompressionTypes.LZ4 }),
+    ]);
+    expect(requests.map((r) => [codecOf(r.request), r.request.records.map((x) => x.value)])).toEqual([
+      ['lz4', ['l1', 'l2']],
+      ['(absent)', ['n1']],
+      ['lz4', ['l3']],
+    ]);
+  });
+
+  it('refuses an unknown codec number: the option when the producer is made, a send at the call', async () => {
+    expect(() => recordingProducer({ compression: 5 })).toThrow(ConfigError);
+    expect(() => recordingProducer({ compression: 'gzip' })).toThrow(/compression must be a CompressionTypes value/);
+    const { producer, requests } = recordingProducer();
+    await expect(producer.send({ topic: 't', messages: [{ value: 'v' }], compression: 9 as never })).rejects.toThrow(InvalidRequestError);
+    await expect(producer.sendBatch({ topicMessages: [{ topic: 't', messages: [{ value: 'v' }] }], compression: -1 as never })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
+    expect(requests).toHaveLength(0);
   });
 });
 

@@ -29,7 +29,7 @@ describe('topic config', () => {
     [{ retentionMs: 0 }, /config.retentionMs must be -1 or an integer/],
     [{ retentionMs: '1000' }, /config.retentionMs/],
     [{ retentionBytes: -2 }, /config.retentionBytes/],
-    [{ cleanupPolicy: 'compact,delete' }, /"delete" or "compact"/],
+    [{ cleanupPolicy: 'compact,delete' }, /must be one of "delete", "compact"/],
     [{ maxMessageBytes: -1 }, /config.maxMessageBytes must be an integer/],
     [{ maxMessageBytes: 64 * 1024 * 1024 }, /config.maxMessageBytes/],
     [{ segmentBytes: 10 }, /config.segmentBytes/],

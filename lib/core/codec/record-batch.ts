@@ -44,7 +44,7 @@ export interface BatchInput {
   readonly producerEpoch?: number;
   /** @default -1 */
   readonly baseSequence?: number;
-  /** The records section's codec. @default 'none' ('lz4' is not supported yet: a RangeError) */
+  /** The records section's codec. @default 'none' */
   readonly compression?: Compression;
   /** gzip 1-9 (default 6), zstd 1-22 (default 3). */
   readonly compressionLevel?: number;
@@ -107,7 +107,7 @@ function checkRange(name: string, value: number, min: number, max: number): void
 /**
  * Encodes records as one batch, its records section compressed by input.compression: offset
  * deltas are the record indexes, timestamps are stored relative to the first record's
- * (CreateTime). Invalid input (no records, unsafe offsets or timestamps, lz4) is a RangeError.
+ * (CreateTime). Invalid input (no records, unsafe offsets or timestamps) is a RangeError.
  */
 export function encodeBatch(input: BatchInput): Buffer {
   const { baseOffset, records } = input;
@@ -135,7 +135,7 @@ export interface BatchKeepingOffsetsInput {
   readonly producerEpoch?: number;
   /** @default -1 */
   readonly baseSequence?: number;
-  /** The records section's codec. @default 'none' ('lz4' is not supported yet: a RangeError) */
+  /** The records section's codec. @default 'none' */
   readonly compression?: Compression;
   /** gzip 1-9 (default 6), zstd 1-22 (default 3). */
   readonly compressionLevel?: number;
