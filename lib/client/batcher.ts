@@ -20,6 +20,8 @@ interface Entry {
   readonly encoding: Encoding;
   /** The codec the server stores this send's batches with. */
   readonly compression: Compression;
+  /** When the send was queued: the linger counts from the oldest unsent one. */
+  readonly queuedAt: number;
   /** Index of the first record not yet put in a request. */
   next: number;
   readonly positions: RecordPosition[];
@@ -84,6 +86,7 @@ export class Batcher {
       sizes,
       encoding,
       compression,
+      queuedAt: Date.now(),
       next: 0,
       positions: new Array<RecordPosition>(records.length),
       settled: false,
@@ -125,25 +128,27 @@ export class Batcher {
   private pump(topic: string, queue: TopicQueue): void {
     if (queue.inFlight || queue.entries.length === 0) return;
     const full = queue.unsentRecords >= this.options.batchSize || queue.unsentBytes + requestOverheadBytes >= this.options.maxBatchBytes;
-    if (!full && !queue.due) {
+    // As Kafka's linger.ms: from the oldest waiting send, also while a request was out, so
+    // that under a steady stream each request carries about linger's worth of sends.
+    const lingered = Date.now() - queue.entries[0]!.queuedAt;
+    if (!full && !queue.due && lingered < this.options.linger) {
       queue.timer ??= setTimeout(() => {
         queue.timer = undefined;
         queue.due = true;
         this.pump(topic, queue);
-      }, this.options.linger);
+      }, this.options.linger - lingered);
       return;
     }
     if (queue.timer !== undefined) clearTimeout(queue.timer);
     queue.timer = undefined;
-    queue.due = false;
     const slices = this.take(queue);
+    // What this request had no room for has waited long enough: it follows at once.
+    queue.due = queue.unsentRecords > 0;
     queue.inFlight = true;
     const request = this.sendSlices(topic, queue, slices).finally(() => {
       this.inFlight.delete(request);
       queue.inFlight = false;
-      // What queued meanwhile has waited for this request: no further linger.
-      if (queue.entries.length > 0) queue.due = true;
-      else if (this.topics.get(topic) === queue) this.topics.delete(topic);
+      if (queue.entries.length === 0 && this.topics.get(topic) === queue) this.topics.delete(topic);
       this.pump(topic, queue);
     });
     this.inFlight.add(request);

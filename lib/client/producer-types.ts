@@ -63,9 +63,12 @@ export interface RecordMetadata {
 }
 
 export interface ProducerOptions {
-  /** How long a send waits for others to share its request (Kafka's linger.ms). @default 5 */
+  /**
+   * How long a send waits for others to share its request, counted from the oldest
+   * waiting send (Kafka's linger.ms); flush() and disconnect() do not wait. @default 20
+   */
   readonly linger?: number;
-  /** Most records in one request; a topic's queue is sent at once when it has this many. @default 1000 */
+  /** Most records in one request (the API's limit); a topic's queue is sent at once when it has this many. @default 10000 */
   readonly batchSize?: number;
   /** Most bytes (JSON) in one request; sent at once when this much is waiting. @default 1048576 */
   readonly maxBatchBytes?: number;

@@ -1,9 +1,10 @@
 /**
  * The producer, shaped like kafkajs's: `send({ topic, messages })` resolves with one
  * RecordMetadata per partition written. Concurrent sends to a topic are coalesced into one
- * HTTP request after `linger` ms, or sooner once `batchSize` records or `maxBatchBytes`
- * bytes are waiting, and each topic has one request in flight at a time, so sends reach a
- * partition in the order they were made (Kafka's max.in.flight.requests=1), retries included.
+ * HTTP request `linger` ms after the oldest of them (as Kafka's linger.ms), or sooner once
+ * `batchSize` records or `maxBatchBytes` bytes are waiting, and each topic has one request
+ * in flight at a time, so sends reach a partition in the order they were made (Kafka's
+ * max.in.flight.requests=1), retries included.
  *
  * The producer is idempotent by default, as Kafka's clients are since 3.0: it gets a
  * producer id from the API, numbers each partition's records, and a request that fails
@@ -31,6 +32,12 @@ const producerEvents = { CONNECT: 'producer.connect', DISCONNECT: 'producer.disc
 
 /** The most records the API takes in one produce request. */
 const maxRecordsPerRequest = 10_000;
+/**
+ * Kafka's is 5 ms; a Sluice request costs an API Gateway request, a Lambda invocation and
+ * a storage write whatever it carries, so a longer linger pays: it caps a steady stream at
+ * 50 requests a second per topic, each carrying 20 ms of sends.
+ */
+const defaultLingerMs = 20;
 
 /**
  * How long an idempotent send keeps asking while an earlier try of it may still land
@@ -66,8 +73,8 @@ export class Producer {
     this.retry = retryPolicy(options.retry, defaultRetry);
     this.batcher = new Batcher(
       {
-        linger: nonNegativeNumber('linger', options.linger ?? 5),
-        batchSize: positiveInteger('batchSize', options.batchSize ?? 1000, maxRecordsPerRequest),
+        linger: nonNegativeNumber('linger', options.linger ?? defaultLingerMs),
+        batchSize: positiveInteger('batchSize', options.batchSize ?? maxRecordsPerRequest, maxRecordsPerRequest),
         maxBatchBytes: positiveInteger('maxBatchBytes', options.maxBatchBytes ?? 1024 * 1024),
       },
       (topic, request) => this.transmit(topic, request),

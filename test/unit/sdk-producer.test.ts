@@ -78,6 +78,23 @@ describe('Batcher', () => {
     expect(offsets(await other)).toEqual([0]);
   });
 
+  it('under a steady stream, sends queued behind a request wait out the linger from the oldest of them (Kafka\'s linger.ms)', async () => {
+    const { calls, transmit } = fakeTransmit();
+    const batcher = new Batcher({ linger: 50, batchSize: 100, maxBatchBytes: 1 << 20 }, transmit);
+    void batcher.add('t', records('1'), 'utf8');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(calls).toHaveLength(1);
+    void batcher.add('t', records('2'), 'utf8'); // queued at 50
+    await vi.advanceTimersByTimeAsync(10);
+    calls[0]!.answer(); // at 60: '2' has waited 10 ms of its 50
+    await vi.advanceTimersByTimeAsync(0);
+    void batcher.add('t', records('3'), 'utf8');
+    await vi.advanceTimersByTimeAsync(39);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1); // at 100: 50 ms after '2'
+    expect(calls.map((c) => c.values)).toEqual([['1'], ['2', '3']]);
+  });
+
   it('sends at once when batchSize records or maxBatchBytes bytes are waiting', async () => {
     const { calls, transmit } = fakeTransmit(true);
     const bySize = new Batcher({ linger: 1000, batchSize: 3, maxBatchBytes: 1 << 20 }, transmit);
