@@ -18,8 +18,16 @@ export interface StorageConfig {
   readonly s3Endpoint?: string;
   /** Static credentials for emulators; unset means the SDK's default chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** Batches larger than this are staged in S3 behind a pointer item. @default 8192 */
+  /**
+   * Stored batches larger than this are staged in S3 behind a pointer item.
+   * @default 9216 where tail items expire, 5120 where the sealer deletes them (inlineBatchBytesFor)
+   */
   readonly inlineBatchBytes?: number;
+  /**
+   * How sealed tail items go: 'expire' by DynamoDB TTL (no write units), or 'delete' by
+   * the sealer, where the tables have no TTL (multi-region strong consistency). @default 'expire'
+   */
+  readonly tailCleanup?: TailCleanupMode;
   /**
    * In a replica region: the home region's bucket, which replicates into `bucket`. A read
    * that misses the local copy (replication lags) falls back to it.
@@ -62,20 +70,33 @@ const envNames = {
   table: (role: TableRole) => `SLUICE_${role.toUpperCase()}_TABLE`,
   bucket: 'SLUICE_BUCKET',
   inlineBatchBytes: 'SLUICE_INLINE_BATCH_BYTES',
+  tailCleanup: 'SLUICE_TAIL_CLEANUP',
   sourceBucket: 'SLUICE_SOURCE_BUCKET',
   sourceRegion: 'SLUICE_SOURCE_REGION',
 } as const;
-const envKeys = [...tableRoles.map(envNames.table), envNames.bucket, envNames.inlineBatchBytes, envNames.sourceBucket, envNames.sourceRegion];
+const envKeys = [
+  ...tableRoles.map(envNames.table),
+  envNames.bucket,
+  envNames.inlineBatchBytes,
+  envNames.tailCleanup,
+  envNames.sourceBucket,
+  envNames.sourceRegion,
+];
+
+export const TAIL_CLEANUP_MODES = ['expire', 'delete'] as const;
+export type TailCleanupMode = (typeof TAIL_CLEANUP_MODES)[number];
 
 /** The environment that storageConfigFromEnv reads back: what the CDK stack gives each function. */
 export function storageEnv(settings: {
   readonly tables: Readonly<Record<TableRole, string>>;
   readonly bucket: string;
+  readonly tailCleanup?: TailCleanupMode;
   readonly sourceBucket?: { readonly name: string; readonly region: string };
 }): Record<string, string> {
   return {
     ...Object.fromEntries(tableRoles.map((role) => [envNames.table(role), settings.tables[role]])),
     [envNames.bucket]: settings.bucket,
+    ...(settings.tailCleanup ? { [envNames.tailCleanup]: settings.tailCleanup } : {}),
     ...(settings.sourceBucket ? { [envNames.sourceBucket]: settings.sourceBucket.name, [envNames.sourceRegion]: settings.sourceBucket.region } : {}),
   };
 }
@@ -94,6 +115,10 @@ export function storageConfigFromEnv(env: Readonly<Record<string, string | undef
     throw new ConfigError(`${envNames.sourceBucket} and ${envNames.sourceRegion} go together`);
   }
   const inlineBatchBytes = env[envNames.inlineBatchBytes];
+  const tailCleanup = env[envNames.tailCleanup];
+  if (tailCleanup !== undefined && !(TAIL_CLEANUP_MODES as readonly string[]).includes(tailCleanup)) {
+    throw new ConfigError(`${envNames.tailCleanup} must be ${TAIL_CLEANUP_MODES.join(' or ')}, not '${tailCleanup}'`);
+  }
   return {
     region,
     tables: Object.fromEntries(
@@ -101,6 +126,7 @@ export function storageConfigFromEnv(env: Readonly<Record<string, string | undef
     ) as Record<TableRole, string>,
     bucket: env[envNames.bucket] ?? defaultBucketName,
     ...(inlineBatchBytes !== undefined ? { inlineBatchBytes: parseInlineBatchBytes(inlineBatchBytes, envNames.inlineBatchBytes) } : {}),
+    ...(tailCleanup !== undefined ? { tailCleanup: tailCleanup as TailCleanupMode } : {}),
     ...(sourceBucket !== undefined && sourceRegion !== undefined ? { sourceBucket: { name: sourceBucket, region: sourceRegion } } : {}),
   };
 }

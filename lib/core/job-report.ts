@@ -3,6 +3,9 @@ export interface SealResult {
   readonly segments: number;
   readonly records: number;
   readonly bytes: number;
+  /** Tail batches copied into segments. */
+  readonly batches: number;
+  /** Tail items the sealer deleted (none where they expire by TTL: see lib/storage/tail.ts). */
   readonly tailItemsDeleted: number;
   /**
    * Age of the oldest batch still in the tail after the run that is past the sealer's
@@ -37,7 +40,8 @@ export interface Deferral {
    * What sets dueAt: the topic's `segment.ms` or `retention.ms`, or `seal.min.age` (the
    * sealer leaves batches younger than its minimum age alone, see lib/storage/log.ts).
    */
-  readonly reason: 'segment.ms' | 'retention.ms' | 'seal.min.age';
+  /** 'tail.expiry': sealed before its tail items expire (a quarter of their time to live), whatever segment.ms says. */
+  readonly reason: 'segment.ms' | 'retention.ms' | 'seal.min.age' | 'tail.expiry';
 }
 
 /** A deleted topic whose data waits for its purge (after a delay that outlasts containers' topic caches). */

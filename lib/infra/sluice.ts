@@ -134,6 +134,7 @@ export class Sluice extends Construct {
       ...storageEnv({
         tables: tableNames,
         bucket: bucketName,
+        tailCleanup: this.topology.consistency === 'strong' ? 'delete' : 'expire',
         ...(sourceBucket && sourceRegion ? { sourceBucket: { name: sourceBucket.bucketName, region: sourceRegion } } : {}),
       }),
       POWERTOOLS_SERVICE_NAME: name,

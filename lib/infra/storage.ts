@@ -73,6 +73,8 @@ export class SluiceStorage extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       replicas: topology.replicas.map((region) => ({ region })),
       ...(topology.consistency === 'strong' ? { multiRegionConsistency: MultiRegionConsistency.STRONG } : {}),
+      // Multi-region strongly consistent tables have no TTL: their sealer deletes instead (tailCleanup).
+      ...(definition.timeToLiveAttribute && topology.consistency !== 'strong' ? { timeToLiveAttribute: definition.timeToLiveAttribute } : {}),
     });
   }
 

@@ -17,6 +17,7 @@ import type { PartitionState } from '../storage/partitions.ts';
 import type { SegmentRecord } from '../storage/segments.ts';
 import type { TailItem } from '../storage/tail.ts';
 import type { TopicMeta } from '../storage/topics.ts';
+import { sealByAgeMs } from './seal.ts';
 
 /** What a caller may already have read; anything missing is read here. */
 export interface PartitionView {
@@ -42,7 +43,7 @@ export async function deferredWork(
   if (oldest) {
     const [newest] = await storage.tail.query({ pk, forward: false, limit: 1 });
     const end = newest ? newest.offset + newest.count : oldest.offset + oldest.count;
-    deferred.push({ job: 'seal', records: end - oldest.offset, ...sealDue(oldest, topic, sealMinAgeMs) });
+    deferred.push({ job: 'seal', records: end - oldest.offset, ...sealDue(oldest, topic, sealMinAgeMs, sealByAgeMs(storage)) });
   }
   const { retentionMs, cleanupPolicy } = topic.config;
   if (cleanupPolicy === 'delete' && retentionMs !== -1 && state.sealedOffset > state.logStartOffset) {
@@ -57,9 +58,12 @@ export async function deferredWork(
 }
 
 /** When the sealer takes `oldest`, and which rule says so. */
-export function sealDue(oldest: TailItem, topic: TopicMeta, sealMinAgeMs: number): Pick<Deferral, 'dueAt' | 'reason'> {
+export function sealDue(oldest: TailItem, topic: TopicMeta, sealMinAgeMs: number, sealByAgeMs?: number): Pick<Deferral, 'dueAt' | 'reason'> {
   const { segmentMs, retentionMs, cleanupPolicy } = topic.config;
-  let due: Pick<Deferral, 'dueAt' | 'reason'> = { dueAt: oldest.appendedAt + segmentMs, reason: 'segment.ms' };
+  let due: Pick<Deferral, 'dueAt' | 'reason'> =
+    sealByAgeMs !== undefined && sealByAgeMs < segmentMs
+      ? { dueAt: oldest.appendedAt + sealByAgeMs, reason: 'tail.expiry' }
+      : { dueAt: oldest.appendedAt + segmentMs, reason: 'segment.ms' };
   if (cleanupPolicy === 'delete' && retentionMs !== -1 && oldest.maxTimestamp + retentionMs < due.dueAt) {
     due = { dueAt: oldest.maxTimestamp + retentionMs, reason: 'retention.ms' };
   }

@@ -131,7 +131,9 @@ async function mayHaveWork(
 ): Promise<{ work: boolean; view?: PartitionView }> {
   const state = await storage.partitions.get(pk);
   if (state.gcAt !== undefined && state.gcAt <= now) return { work: true };
-  const [oldestTail] = await storage.tail.query({ pk, forward: true, limit: 1 });
+  // Where sealed items expire rather than being deleted, they linger below the sealed end: look above it.
+  const lingers = storage.tail.cleanup.kind === 'expire';
+  const [oldestTail] = await storage.tail.query({ pk, forward: true, limit: 1, ...(lingers ? { atLeast: state.sealedOffset } : {}) });
   if (oldestTail && (oldestTail.offset < state.sealedOffset || oldestTail.appendedAt <= now - sealMinAgeMs)) return { work: true };
   // From here on, the oldest tail item (if any) is at or above the sealed end.
   const oldestUnsealed = oldestTail ?? null;

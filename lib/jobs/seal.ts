@@ -1,16 +1,20 @@
 /**
  * Sealing: copies a partition's oldest tail batches into one segment object in S3, in
- * offset order, records it in the segment index, and only then deletes the tail items.
+ * offset order (as they are stored, compressed or not), records it in the segment index,
+ * and only then lets the tail items go.
  *
  *   1 put segment object   (same key on a rerun: overwritten, never orphaned)
  *   2 put segment index    (an item a crashed run left at the same base is adopted: its
  *                           object was complete before its item was written)
  *   3 advance sealedOffset (conditional on the value read at the start)
- *   4 delete tail items below sealedOffset, then their staged objects
+ *   4 where tail items expire by TTL: delete the sealed items' staged objects; the items
+ *     themselves expire a day after their append, at no write cost (lib/storage/tail.ts).
+ *     Where they do not: delete the tail items below sealedOffset, then their objects.
  *
  * A crash after any step leaves a state the next run finishes: before 3, the tail still
  * answers every read and the run starts over; after 3, step 4 is the first thing a run
- * does. Readers that miss the tail find the segment.
+ * does where items are deleted, and garbage collection takes staged objects left behind
+ * where they expire. Readers take offsets below sealedOffset from segments.
  */
 import type { SealResult } from '../core/job-report.ts';
 import { buildSegment } from '../core/segment.ts';
@@ -30,9 +34,9 @@ export const defaultSealOptions: SealOptions = { sealMinAgeMs: 120_000, now: Dat
 /** Seals what is due in one partition; call with its job lease held. */
 export async function sealPartition(storage: Storage, topic: TopicMeta, partition: number, options: SealOptions): Promise<SealResult> {
   const pk = partitionKey(topic.topicId, partition);
-  const result = { segments: 0, records: 0, bytes: 0, tailItemsDeleted: 0 };
+  const result = { segments: 0, records: 0, bytes: 0, batches: 0, tailItemsDeleted: 0 };
   let state = await storage.partitions.get(pk);
-  result.tailItemsDeleted += await deleteSealedTail(storage, pk, state.sealedOffset);
+  result.tailItemsDeleted += await releaseSealedTail(storage, pk, state.sealedOffset, []);
 
   for (;;) {
     const { due, oldestAgeMs } = await dueItems(storage, pk, topic, state.sealedOffset, options);
@@ -51,7 +55,7 @@ export async function sealPartition(storage: Storage, topic: TopicMeta, partitio
       // end. The object just written for the longer range is garbage for gc.
       await storage.partitions.advanceSealed(pk, state.sealedOffset, indexed.endOffset);
       state = await storage.partitions.get(pk);
-      result.tailItemsDeleted += await deleteSealedTail(storage, pk, state.sealedOffset);
+      result.tailItemsDeleted += await releaseSealedTail(storage, pk, state.sealedOffset, due);
       continue;
     }
     if (!(await storage.partitions.advanceSealed(pk, state.sealedOffset, endOffset))) {
@@ -63,13 +67,15 @@ export async function sealPartition(storage: Storage, topic: TopicMeta, partitio
     result.segments++;
     result.records += built.summary.recordCount;
     result.bytes += built.summary.bytes;
-    result.tailItemsDeleted += await deleteSealedTail(storage, pk, endOffset);
+    result.batches += due.length;
+    result.tailItemsDeleted += await releaseSealedTail(storage, pk, endOffset, due);
   }
 }
 
 /**
  * The oldest tail items, contiguous from the sealed end, that make a segment now: a full
- * segmentBytes of them, or any once the oldest is segmentMs old or past retention.
+ * segmentBytes of them, or any once the oldest is segmentMs old, past retention, or a
+ * quarter of the way to its expiry (where tail items expire).
  * Younger items than sealMinAgeMs are never taken. Also the age of the oldest unsealed
  * item if it is past sealMinAgeMs (else 0): when none are due, the partition's seal lag.
  */
@@ -94,7 +100,7 @@ async function dueItems(
   if (!oldest) return { due: [], oldestAgeMs: 0 };
   const oldestAgeMs = now - oldest.appendedAt;
   const full = bytes >= segmentBytes;
-  const aged = oldest.appendedAt <= now - segmentMs;
+  const aged = oldest.appendedAt <= now - Math.min(segmentMs, sealByAgeMs(storage) ?? Infinity);
   const expiring = cleanupPolicy === 'delete' && retentionMs !== -1 && oldest.maxTimestamp <= now - retentionMs;
   if (full || aged) return { due: items, oldestAgeMs };
   if (!expiring) return { due: [], oldestAgeMs };
@@ -104,8 +110,27 @@ async function dueItems(
   return { due: firstLive < 0 ? items : items.slice(0, firstLive), oldestAgeMs };
 }
 
-/** Deletes tail items (and then their staged objects) whose batches are sealed below `sealedOffset`. */
-async function deleteSealedTail(storage: Storage, pk: string, sealedOffset: number): Promise<number> {
+/**
+ * Where tail items expire, the age by which the sealer takes an item whatever segment.ms
+ * says: a quarter of its time to live, which leaves the rest for a sealer that is down.
+ */
+export function sealByAgeMs(storage: Storage): number | undefined {
+  const { cleanup } = storage.tail;
+  return cleanup.kind === 'expire' ? cleanup.afterMs / 4 : undefined;
+}
+
+/**
+ * What sealing below `sealedOffset` frees. Where tail items expire: the staged objects of
+ * `sealed` (the items just sealed; deleting an S3 object costs nothing). Elsewhere: the
+ * tail items below `sealedOffset` (then their staged objects), found by query.
+ * Answers the number of tail items deleted.
+ */
+async function releaseSealedTail(storage: Storage, pk: string, sealedOffset: number, sealed: readonly TailItem[]): Promise<number> {
+  if (storage.tail.cleanup.kind === 'expire') {
+    const objects = sealed.flatMap((item) => (item.object && item.offset + item.count <= sealedOffset ? [item.object] : []));
+    if (objects.length > 0) await storage.segments.deleteObjects(objects);
+    return 0;
+  }
   let deleted = 0;
   for (;;) {
     // Deleted items drop out of the next query, so each page starts from the oldest left.

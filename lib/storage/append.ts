@@ -19,7 +19,7 @@ import { ThrottledError, UnavailableError } from '../core/errors.ts';
 import type { UsageMeter } from './clients.ts';
 import type { PartitionViews } from './partition-view.ts';
 import { bucketLayout } from './tables.ts';
-import { toItem, winningItem, type TailStore } from './tail.ts';
+import { winningItem, type TailStore } from './tail.ts';
 
 export interface AppendTuning {
   /** Batches larger than this go to an S3 object with a pointer item (near the cost crossover of a PUT and write units). */
@@ -108,7 +108,7 @@ export class Appender {
         await this.dynamodb.send(
           new PutItemCommand({
             TableName: this.tail.table,
-            Item: toItem(pk, { offset, count, maxTimestamp, appendedAt: Date.now(), writer: appendId, size: batch.length, ...stored }),
+            Item: this.tail.toItem(pk, { offset, count, maxTimestamp, appendedAt: Date.now(), writer: appendId, size: batch.length, ...stored }),
             ConditionExpression: 'attribute_not_exists(pk)',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),

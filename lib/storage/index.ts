@@ -2,14 +2,16 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   ResourceInUseException,
+  UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { tableRoles, type StorageConfig } from '../core/config.ts';
 import { createClients, UsageMeter, type AwsClients } from './clients.ts';
-import { defaultLogOptions, LogStore, type LogOptions } from './log.ts';
+import { defaultLogOptions, inlineBatchBytesFor, LogStore, type LogOptions } from './log.ts';
 import { tableDefinitions, type TableDefinition } from './tables.ts';
 import { GroupCoordinator } from './coordinator.ts';
 import { defaultIdempotenceOptions, IdempotentAppender, type IdempotenceOptions } from './idempotent.ts';
@@ -18,11 +20,13 @@ import { GroupStore } from './groups.ts';
 import { ObjectReader } from './objects.ts';
 import { PartitionStore } from './partitions.ts';
 import { SegmentStore } from './segments.ts';
-import { TailStore } from './tail.ts';
+import { DEFAULT_TAIL_EXPIRY_MS, TailStore } from './tail.ts';
 import { TopicStore } from './topics.ts';
 
 export interface StorageOptions {
   readonly log?: Partial<LogOptions>;
+  /** How long after its append a tail item expires, where they expire. @default DEFAULT_TAIL_EXPIRY_MS */
+  readonly tailExpiryMs?: number;
   /** @default 5000 */
   readonly topicCacheMs?: number;
   readonly idempotence?: Partial<IdempotenceOptions>;
@@ -55,14 +59,19 @@ export function createStorage(config: StorageConfig, options: StorageOptions = {
     { s3: clients.s3, name: config.bucket },
     clients.sourceS3 && config.sourceBucket ? { s3: clients.sourceS3, name: config.sourceBucket.name } : undefined,
   );
-  const tail = new TailStore(clients.dynamodb, objects, config.tables.log);
+  const tail = new TailStore(
+    clients.dynamodb,
+    objects,
+    config.tables.log,
+    config.tailCleanup === 'delete' ? { kind: 'delete' } : { kind: 'expire', afterMs: options.tailExpiryMs ?? DEFAULT_TAIL_EXPIRY_MS },
+  );
   const segments = new SegmentStore(clients.dynamodb, clients.s3, config.tables.segments, config.bucket, objects, usage);
   const partitions = new PartitionStore(clients.dynamodb, config.tables.partitions);
   const groups = new GroupStore(clients.dynamodb, config.tables.groups);
   const topics = new TopicStore(clients.dynamodb, config.tables.topics, options.topicCacheMs);
   const log = new LogStore(clients.dynamodb, clients.s3, tail, segments, partitions, config.bucket, usage, {
     ...defaultLogOptions,
-    ...(config.inlineBatchBytes !== undefined ? { inlineBatchBytes: config.inlineBatchBytes } : {}),
+    inlineBatchBytes: config.inlineBatchBytes ?? inlineBatchBytesFor(tail.cleanup.kind),
     ...options.log,
   });
   const producers = new ProducerStore(clients.dynamodb, config.tables.producers);
@@ -109,6 +118,18 @@ async function ensureTable(clients: AwsClients, tableName: string, definition: T
   } catch (err) {
     if (!(err instanceof ResourceInUseException)) throw err;
   }
+  await untilActive(clients, tableName);
+  if (definition.timeToLiveAttribute) {
+    const { TimeToLiveDescription } = await clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    if (TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
+      await clients.dynamodb.send(
+        new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: definition.timeToLiveAttribute, Enabled: true } }),
+      );
+    }
+  }
+}
+
+async function untilActive(clients: AwsClients, tableName: string): Promise<void> {
   for (let i = 0; i < 120; i++) {
     const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table?.TableStatus === 'ACTIVE') return;

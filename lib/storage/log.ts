@@ -5,14 +5,17 @@
  * This file is the face the rest of the code calls, `storage.log`; the work is in
  * append.ts, read.ts, search.ts and partition-view.ts (what this container caches).
  *
- * Sealing deletes tail items, and a deleted item no longer guards its offset. So a
+ * Sealed tail items go (deleted by the sealer, or expired by DynamoDB's TTL a day after
+ * their put: TailCleanup in tail.ts), and a gone item no longer guards its offset. So a
  * container trusts its cached next offset for offsetCacheMs only, and the sealer takes
  * only items older than sealMinAgeMs, which is longer than that plus a request's life:
  *
  *   container A  learns next=X ──(cache, ≤ 10 s)── put(X) (≤ 30 s later, with retries)
- *   container B       put(X) ok ───────────────── sealed and deleted ≥ 120 s after its put
+ *   container B       put(X) ok ───────────────── sealed ≥ 120 s, deleted or expired ≥ 120 s after its put
  *
- * A's put at X therefore always meets B's item, never an empty key.
+ * A's put at X therefore always meets B's item, never an empty key. The same bound lets
+ * a reader that found nothing past a batch boundary trust, for endConfirmMs (60 s), that
+ * the boundary is the log end rather than a stretch sealed and deleted meanwhile.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -24,19 +27,32 @@ import type { PartitionStore } from './partitions.ts';
 import { LogReader, type ReadLimits, type ReadResult } from './read.ts';
 import { LogSearch } from './search.ts';
 import type { SegmentStore } from './segments.ts';
-import { partitionKey, type TailStore } from './tail.ts';
+import { partitionKey, type TailCleanup, type TailStore } from './tail.ts';
 
 export { partitionKey };
 export type { AppendOptions, AppendResult, PartitionBounds, ReadLimits, ReadResult };
 
 export interface LogOptions extends AppendTuning, ViewTuning {}
 
+/**
+ * The stored (compressed) batch size above which a batch is staged in S3 behind a pointer
+ * item: where one PUT ($5 per million) and a one-unit pointer write ($0.625 per million)
+ * plus the sealer's GET ($0.4 per million) cost less than the batch's own write units
+ * ($0.625 per million per KB) and the sealer's read of them (a unit per 4 KB). Where
+ * sealed items expire by TTL that is about 9 KB; where the sealer deletes them, each KB
+ * is paid twice (write and delete) and the crossover falls near 5 KB.
+ */
+export function inlineBatchBytesFor(cleanup: TailCleanup['kind']): number {
+  return cleanup === 'expire' ? 9 * 1024 : 5 * 1024;
+}
+
 export const defaultLogOptions: LogOptions = {
-  inlineBatchBytes: 8 * 1024,
+  inlineBatchBytes: inlineBatchBytesFor('expire'),
   maxAppendAttempts: 20,
   offsetCacheMs: 10_000,
   logStartCacheMs: 30_000,
   hwCacheMs: 1_000,
+  endConfirmMs: 60_000,
 };
 
 export class LogStore {

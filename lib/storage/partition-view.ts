@@ -16,6 +16,12 @@ export interface ViewTuning {
   readonly logStartCacheMs: number;
   /** How old a high watermark a fetch that stops short of the log end may answer. */
   readonly hwCacheMs: number;
+  /**
+   * How long a look that found nothing past a batch boundary shows that the boundary is
+   * the log end, not a stretch the sealer deleted: well under the sealer's minimum age
+   * (see the timeline in log.ts), so nothing appended since can have been deleted yet.
+   */
+  readonly endConfirmMs: number;
 }
 
 export interface PartitionBounds {
@@ -32,13 +38,16 @@ export interface PartitionView {
   readonly size: number;
   readonly highWatermark: number;
   readonly seenAt: number;
+  /** When a look past batchEnd last started and found nothing there. */
+  readonly endConfirmedAt?: number;
 }
 
 /** This container's view of every partition it has touched, keyed by `topicId#partition`. */
 export class PartitionViews {
   /** Next offset per partition, as this container last saw it: a warm append is one put. */
   private readonly nextOffsets = new Map<string, { offset: number; at: number }>();
-  private readonly logStarts = new Map<string, { offset: number; at: number }>();
+  /** The partition's item (log start, sealed end) as last read, and when. */
+  private readonly states = new Map<string, { logStartOffset: number; sealedOffset: number; at: number }>();
   /** What this container last learned of each partition from its own reads and appends. */
   private readonly views = new Map<string, PartitionView>();
   private readonly appended = new EventEmitter().setMaxListeners(0);
@@ -68,6 +77,8 @@ export class PartitionViews {
     const end = batch.offset + batch.count;
     this.nextOffsets.set(pk, { offset: end, at: Date.now() });
     this.saw(pk, batch, end);
+    // Whatever lands at `end` lands after this append did: too young to have been sealed.
+    this.confirmEnd(pk, Date.now());
     this.appended.emit(pk);
   }
 
@@ -80,8 +91,7 @@ export class PartitionViews {
       return { logStartOffset: await this.logStartOffset(pk), highWatermark };
     }
     // An empty tail: everything there is, is sealed.
-    const state = await this.partitions.get(pk);
-    this.logStarts.set(pk, { offset: state.logStartOffset, at: Date.now() });
+    const state = await this.readState(pk);
     return { logStartOffset: state.logStartOffset, highWatermark: Math.max(state.sealedOffset, state.logStartOffset) };
   }
 
@@ -99,13 +109,45 @@ export class PartitionViews {
    * an offset below the cached start re-reads it before anyone is told 416.
    */
   async logStartOffset(pk: string, asked?: number): Promise<number> {
-    const cached = this.logStarts.get(pk);
-    if (cached && Date.now() - cached.at < this.options.logStartCacheMs && (asked === undefined || asked >= cached.offset)) {
-      return cached.offset;
+    const cached = this.states.get(pk);
+    if (cached && Date.now() - cached.at < this.options.logStartCacheMs && (asked === undefined || asked >= cached.logStartOffset)) {
+      return cached.logStartOffset;
     }
-    const { logStartOffset } = await this.partitions.get(pk);
-    this.logStarts.set(pk, { offset: logStartOffset, at: Date.now() });
-    return logStartOffset;
+    return (await this.readState(pk)).logStartOffset;
+  }
+
+  /** The log start as last read, however long ago; read now if never. */
+  async lastLogStartOffset(pk: string): Promise<number> {
+    return (this.states.get(pk) ?? (await this.readState(pk))).logStartOffset;
+  }
+
+  /**
+   * Where sealed data ends, cached as the log start is. It only grows, so a stale value
+   * sends a read to the tail for offsets already sealed, which still answers them (or
+   * misses and falls back to the segment).
+   */
+  async sealedOffset(pk: string): Promise<number> {
+    const cached = this.states.get(pk);
+    if (cached && Date.now() - cached.at < this.options.logStartCacheMs) return cached.sealedOffset;
+    return (await this.readState(pk)).sealedOffset;
+  }
+
+  private async readState(pk: string): Promise<{ logStartOffset: number; sealedOffset: number }> {
+    const { logStartOffset, sealedOffset } = await this.partitions.get(pk);
+    const state = { logStartOffset, sealedOffset, at: Date.now() };
+    this.states.set(pk, state);
+    return state;
+  }
+
+  /** Records that a look past the view's batch end, started at `startedAt`, found nothing. */
+  confirmEnd(pk: string, startedAt: number): void {
+    const known = this.views.get(pk);
+    if (known) this.views.set(pk, { ...known, endConfirmedAt: startedAt });
+  }
+
+  /** Whether the view's batch end was confirmed as the log end within endConfirmMs. */
+  endConfirmed(view: PartitionView): boolean {
+    return view.endConfirmedAt !== undefined && Date.now() - view.endConfirmedAt < this.options.endConfirmMs;
   }
 
   /** Records a tail batch this container read or wrote, and the high watermark if storage just told it. */
@@ -114,12 +156,14 @@ export class PartitionViews {
     // Only a value read from storage (or an append) refreshes the clock, and a known
     // end never moves backwards: another container may have appended since.
     const learned = learnedHighWatermark !== undefined && (!known || learnedHighWatermark >= known.highWatermark);
+    const batchEnd = batch.offset + batch.count;
     this.views.set(pk, {
-      batchEnd: batch.offset + batch.count,
+      batchEnd,
       count: batch.count,
       size: batch.size,
       highWatermark: learned ? learnedHighWatermark : (known?.highWatermark ?? 0),
       seenAt: learned ? Date.now() : (known?.seenAt ?? 0),
+      ...(known?.batchEnd === batchEnd && known.endConfirmedAt !== undefined ? { endConfirmedAt: known.endConfirmedAt } : {}),
     });
   }
 
@@ -142,8 +186,9 @@ export class PartitionViews {
     this.nextOffsets.delete(pk);
   }
 
+  /** Forgets the cached log start and sealed end. */
   forgetLogStart(pk: string): void {
-    this.logStarts.delete(pk);
+    this.states.delete(pk);
   }
 
   forgetView(pk: string): void {
@@ -152,6 +197,6 @@ export class PartitionViews {
 
   /** Forgets everything cached about a partition. */
   forget(pk: string): void {
-    for (const cache of [this.nextOffsets, this.logStarts, this.views]) cache.delete(pk);
+    for (const cache of [this.nextOffsets, this.states, this.views]) cache.delete(pk);
   }
 }

@@ -86,6 +86,9 @@ export class LogReader {
     // which costs that whole item, is skipped: a caught-up long poll costs one small query.
     const view = this.views.get(pk);
     const atBoundary = view?.batchEnd === offset;
+    // Sealed offsets are read from their segment: a ranged GET of up to 4 MiB costs what
+    // 3 read units do, and sealed tail items may be gone, or linger until they expire.
+    if (!atBoundary && offset < (await this.views.sealedOffset(pk))) return this.readSealed(pk, offset, limits);
     let previousEnd: number | undefined = atBoundary ? offset : undefined;
     if (!atBoundary) {
       const [containing] = await this.tail.query({ pk, forward: false, limit: 1, atMost: offset });
@@ -109,8 +112,14 @@ export class LogReader {
       return Math.min(100, Math.max(1, needed));
     };
     let reachedEnd = !enough();
+    const lookedAt = Date.now();
+    // A consumer waiting at the end asks here once a second: an eventually consistent
+    // look costs half a read unit (and may miss the last second's appends, which the
+    // next look finds; not those this container knows of). A batch it does return is as
+    // good as any: batches never change.
+    const consistent = !(atBoundary && view.highWatermark <= offset);
     if (reachedEnd) {
-      for await (const item of this.tail.scanForward(pk, atBoundary ? offset : offset + 1, pageSize)) {
+      for await (const item of this.tail.scanForward(pk, atBoundary ? offset : offset + 1, pageSize, { consistent })) {
         if (atBoundary && items.length === 0 && item.offset !== offset) {
           // The hint is stale (the log moved under it): take the long way once.
           this.views.forgetView(pk);
@@ -125,12 +134,20 @@ export class LogReader {
       }
     }
     if (atBoundary && items.length === 0) {
-      // Nothing at or past a boundary we knew: at the end, unless the sealer took it all.
-      const state = await this.partitions.get(pk);
-      if (offset < state.sealedOffset) {
-        this.views.forgetView(pk);
-        return this.readSealed(pk, offset, limits);
+      // Nothing at or past a boundary we knew: at the end, unless the sealer took it all,
+      // which it cannot have done since the end was last confirmed here.
+      if (!this.views.endConfirmed(view)) {
+        const state = await this.partitions.get(pk);
+        if (offset < state.sealedOffset) {
+          this.views.forgetView(pk);
+          return this.readSealed(pk, offset, limits);
+        }
       }
+      this.views.confirmEnd(pk, lookedAt);
+      // Nothing to read, so the log start only informs: the last one read does (a
+      // caught-up consumer's polls then cost one look each).
+      const logStartOffset = await this.views.lastLogStartOffset(pk);
+      return { records: [], nextOffset: offset, highWatermark: offset, logStartOffset };
     }
     const last = items.at(-1);
     const lastEnd = last ? last.offset + last.count : previousEnd!;

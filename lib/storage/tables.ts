@@ -12,6 +12,8 @@ export interface KeyAttribute {
 export interface TableDefinition {
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
+  /** Items whose attribute of this name (epoch seconds) is past may be deleted by DynamoDB. */
+  readonly timeToLiveAttribute?: string;
 }
 
 export const tableDefinitions = {
@@ -21,7 +23,7 @@ export const tableDefinitions = {
    * The hot tail: one item per appended batch, keyed (`topicId#partition`, baseOffset).
    * Appends are conditional puts on this key, which keeps offsets dense without a lock.
    */
-  log: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'offset', type: 'N' } },
+  log: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'offset', type: 'N' }, timeToLiveAttribute: 'expiresAt' },
   /** One item per partition: its log start and sealed end offsets and the sealer's lease. */
   partitions: { partitionKey: { name: 'pk', type: 'S' } },
   /**

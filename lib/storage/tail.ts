@@ -1,4 +1,7 @@
-/** The hot tail's items in DynamoDB: one per appended batch, keyed (`topicId#partition`, baseOffset). */
+/**
+ * The hot tail's items in DynamoDB: one per appended batch, keyed (`topicId#partition`,
+ * baseOffset), and how they go once sealed (TailCleanup).
+ */
 import {
   BatchWriteItemCommand,
   QueryCommand,
@@ -32,7 +35,21 @@ export interface TailQuery {
   readonly limit: number;
   readonly atLeast?: number;
   readonly atMost?: number;
+  /** Half the read units, and may miss the last second's appends. @default true */
+  readonly consistent?: boolean;
 }
+
+/**
+ * How sealed tail items go. 'expire': each item carries `expiresAt` (appended + afterMs,
+ * epoch seconds) and DynamoDB's TTL deletes it, which costs no write units; the sealer
+ * seals every item long before that (lib/jobs/seal.ts), and readers take sealed offsets
+ * from segments, so an item lingering past sealing is never needed. 'delete': the sealer
+ * deletes items once sealed, where tables have no TTL (multi-region strong consistency).
+ */
+export type TailCleanup = { readonly kind: 'expire'; readonly afterMs: number } | { readonly kind: 'delete' };
+
+/** A day: ample time to seal (the sealer forces it at a quarter of this), and a day of storage. */
+export const DEFAULT_TAIL_EXPIRY_MS = 24 * 3600 * 1000;
 
 export function partitionKey(topicId: string, partition: number): string {
   return `${topicId}#${partition}`;
@@ -46,19 +63,29 @@ export class TailStore {
     private readonly dynamodb: DynamoDBClient,
     private readonly objects: ObjectReader,
     readonly table: string,
+    readonly cleanup: TailCleanup,
   ) {}
+
+  /** The item's attributes as written, its expiry included. */
+  toItem(pk: string, item: TailItem): Record<string, AttributeValue> {
+    const expiresAt = this.cleanup.kind === 'expire' ? Math.ceil((item.appendedAt + this.cleanup.afterMs) / 1000) : undefined;
+    return toItem(pk, item, expiresAt);
+  }
 
   async query(q: TailQuery): Promise<TailItem[]> {
     const page = await this.dynamodb.send(new QueryCommand(queryInput(this.table, q)));
     return (page.Items ?? []).map(toTailItem);
   }
 
-  /** Items from `from` on, in offset order, with each page's size chosen just before it is read. */
-  async *scanForward(pk: string, from: number, pageSize: () => number): AsyncGenerator<TailItem> {
+  /**
+   * Items from `from` on, in offset order, with each page's size chosen just before it is
+   * read; `consistent: false` reads eventually consistent pages (see TailQuery).
+   */
+  async *scanForward(pk: string, from: number, pageSize: () => number, options: { consistent?: boolean } = {}): AsyncGenerator<TailItem> {
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.dynamodb.send(
-        new QueryCommand(queryInput(this.table, { pk, forward: true, limit: pageSize(), atLeast: from }, start)),
+        new QueryCommand(queryInput(this.table, { pk, forward: true, limit: pageSize(), atLeast: from, ...options }, start)),
       );
       for (const item of page.Items ?? []) yield toTailItem(item);
       start = page.LastEvaluatedKey;
@@ -119,13 +146,13 @@ function queryInput(table: string, q: TailQuery, start?: Record<string, Attribut
     ExpressionAttributeValues: values,
     ScanIndexForward: q.forward,
     Limit: q.limit,
-    ConsistentRead: true,
+    ConsistentRead: q.consistent ?? true,
     ExclusiveStartKey: start,
   };
 }
 
 /** The tail item's attributes as written: the one place besides toTailItem that knows them. */
-export function toItem(pk: string, item: TailItem): Record<string, AttributeValue> {
+function toItem(pk: string, item: TailItem, expiresAt: number | undefined): Record<string, AttributeValue> {
   return {
     pk: { S: pk },
     offset: { N: String(item.offset) },
@@ -135,6 +162,7 @@ export function toItem(pk: string, item: TailItem): Record<string, AttributeValu
     writer: { S: item.writer },
     size: { N: String(item.size) },
     ...(item.object !== undefined ? { object: { S: item.object } } : { bytes: { B: item.bytes! } }),
+    ...(expiresAt !== undefined ? { expiresAt: { N: String(expiresAt) } } : {}),
   };
 }
 

@@ -36,6 +36,15 @@ describe('three regions: multi-region strong consistency', () => {
     for (const region of ['us-east-2', 'us-west-2']) strong.templates[region]!.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
   });
 
+  it('has no TTL (MRSC tables cannot): the sealer deletes sealed tail items instead', () => {
+    for (const [, table] of resources(strong.templates['us-east-1']!, 'AWS::DynamoDB::GlobalTable')) {
+      expect(table.Properties.TimeToLiveSpecification).toBeUndefined();
+    }
+    for (const region of ['us-east-1', 'us-east-2']) {
+      expect(functionProps(strong.templates[region]!, 'fetch').Environment.Variables.SLUICE_TAIL_CLEANUP).toBe('delete');
+    }
+  });
+
   it('serves reads and consumer groups in replicas (conditional writes hold across regions); writes and jobs stay home', () => {
     expect(functionsIn(strong.templates['us-east-1']!)).toEqual(['admin', 'fetch', 'groups', 'jobs', 'produce']);
     const replica = strong.templates['us-east-2']!;

@@ -35,6 +35,12 @@ describe('DynamoDB', () => {
     template.resourceCountIs('AWS::DynamoDB::GlobalTable', tableRoles.length);
   });
 
+  it('lets sealed tail items expire by TTL (the log table only), and tells the functions so', () => {
+    const ttl = resources(template, 'AWS::DynamoDB::GlobalTable').map(([, table]) => [table.Properties.TableName, table.Properties.TimeToLiveSpecification]);
+    expect(ttl).toEqual(tableRoles.map((role) => [`sluice-${role}`, role === 'log' ? { AttributeName: 'expiresAt', Enabled: true } : undefined]));
+    expect(functionProps(template, 'jobs').Environment.Variables.SLUICE_TAIL_CLEANUP).toBe('expire');
+  });
+
   it('bills on demand, keeps point-in-time recovery and deletion protection, and outlives the stack', () => {
     for (const [, table] of resources(template, 'AWS::DynamoDB::GlobalTable')) {
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
@@ -113,7 +119,12 @@ describe('Lambda', () => {
   it("gives every function the configuration its handler reads, and nothing storageConfigFromEnv would refuse", () => {
     for (const name of names) {
       const variables = functionProps(template, name).Environment.Variables as Record<string, string>;
-      expect(storageConfigFromEnv({ AWS_REGION: region, ...variables })).toEqual({ region, tables: tableNamesWithPrefix('sluice-'), bucket: bucketName });
+      expect(storageConfigFromEnv({ AWS_REGION: region, ...variables })).toEqual({
+        region,
+        tables: tableNamesWithPrefix('sluice-'),
+        bucket: bucketName,
+        tailCleanup: 'expire',
+      });
       expect(variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'sluice', POWERTOOLS_METRICS_NAMESPACE: metricsNamespace });
     }
   });

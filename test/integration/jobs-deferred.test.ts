@@ -17,9 +17,11 @@ describe('jobs: deferred work', () => {
   });
   afterAll(() => storage.destroy());
 
-  /** When the oldest tail item was appended (by the appending container's clock). */
+  /** When the oldest unsealed tail item was appended (by the appending container's clock). */
   async function appendedAt(topicId: string, partition = 0): Promise<number> {
-    const [oldest] = await storage.tail.query({ pk: partitionKey(topicId, partition), forward: true, limit: 1 });
+    const pk = partitionKey(topicId, partition);
+    const { sealedOffset } = await storage.partitions.get(pk);
+    const [oldest] = await storage.tail.query({ pk, forward: true, limit: 1, atLeast: sealedOffset });
     return oldest!.appendedAt;
   }
 

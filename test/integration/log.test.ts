@@ -76,6 +76,31 @@ describe('partition log', () => {
     return storage.topics.create(randomName(), partitions);
   }
 
+  it('a consumer waiting at the log end pays half a read unit per look, and still sees what is appended next', async () => {
+    const topic = await storage.topics.create(randomName(), 1);
+    await storage.log.append(topic.topicId, 0, records('a', 'b', 'c'));
+    for (const reader of [storage, sameTables(storage.config)]) {
+      // A reader that has read to the end (the writer knows it from its append).
+      const first = await reader.log.read(topic.topicId, 0, 0, { maxRecords: 100, maxBytes: 1 << 20 });
+      expect(first.records).toHaveLength(3);
+      const before = reader.usage.readUnits;
+      for (let look = 0; look < 20; look++) {
+        const empty = await reader.log.read(topic.topicId, 0, 3, { maxRecords: 100, maxBytes: 1 << 20 });
+        expect(empty).toEqual({ records: [], nextOffset: 3, highWatermark: 3, logStartOffset: 0 });
+      }
+      expect((reader.usage.readUnits - before) / 20, 'read units per empty look').toBeLessThanOrEqual(0.5);
+    }
+    await storage.log.append(topic.topicId, 0, records('d'));
+    const cold = sameTables(storage.config);
+    await cold.log.read(topic.topicId, 0, 0, { maxRecords: 100, maxBytes: 1 << 20 });
+    // Another container appends during the long poll: a later look finds it.
+    const polling = cold.log.read(topic.topicId, 0, 4, { maxRecords: 100, maxBytes: 1 << 20, waitMs: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await storage.log.append(topic.topicId, 0, records('e'));
+    expect((await polling).records.map((r) => r.value!.toString())).toEqual(['e']);
+    cold.destroy();
+  });
+
   it('a lost reply retried by the SDK meets its own item: acknowledged once, not duplicated', async () => {
     const topic = await newTopic();
     const lost = loseNextPutReplies(storage, 1, 'TimeoutError');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Storage } from '../../lib/storage/index.ts';
 import { partitionKey } from '../../lib/storage/tail.ts';
 import { runJobs } from '../../lib/jobs/run.ts';
-import { HOUR, recordsFrom, runLater, T0, valueOf } from '../support/seal-records.ts';
+import { expectOnlyExpiringBelow, HOUR, recordsFrom, runLater, T0, tailItemsBelow, valueOf } from '../support/seal-records.ts';
 import { call, createApi, randomName, sameTables, testStorage } from '../support/stack.ts';
 
 async function readAll(storage: Storage, topicId: string, partition = 0) {
@@ -25,7 +25,19 @@ describe('sealing', () => {
   });
   afterAll(() => storage.destroy());
 
-  it('a fetch from 0 after sealing returns the same records as before, and the tail is emptied', async () => {
+  for (const tailCleanup of ['expire', 'delete'] as const) {
+    const what = tailCleanup === 'expire' ? 'the sealed tail items left to expire by TTL' : 'the tail emptied by the sealer';
+    it(`a fetch from 0 after sealing returns the same records as before; ${what}`, async () => {
+      const storage = await testStorage({}, { tailCleanup });
+      try {
+        await fetchAfterSealing(storage);
+      } finally {
+        storage.destroy();
+      }
+    });
+  }
+
+  async function fetchAfterSealing(storage: Storage): Promise<void> {
     const topic = await storage.topics.create(randomName(), 1);
     // Small inline batches and large staged ones, interleaved.
     let next = 0;
@@ -38,8 +50,17 @@ describe('sealing', () => {
     expect(before).toHaveLength(next);
 
     const report = await runLater(storage, topic.name);
-    expect(report.partitions[0]!.seal).toMatchObject({ segments: 1, records: next, tailItemsDeleted: 12 });
-    expect(await storage.tail.query({ pk: partitionKey(topic.topicId, 0), forward: true, limit: 10 })).toEqual([]);
+    const pk = partitionKey(topic.topicId, 0);
+    if (storage.tail.cleanup.kind === 'expire') {
+      expect(report.partitions[0]!.seal).toMatchObject({ segments: 1, records: next, batches: 12, tailItemsDeleted: 0 });
+      expect(await tailItemsBelow(storage, pk, next)).toHaveLength(12);
+      await expectOnlyExpiringBelow(storage, pk, next);
+    } else {
+      expect(report.partitions[0]!.seal).toMatchObject({ segments: 1, records: next, batches: 12, tailItemsDeleted: 12 });
+      expect(await storage.tail.query({ pk, forward: true, limit: 10 })).toEqual([]);
+    }
+    // Either way the staged objects are gone: sealed offsets are read from the segment.
+    expect(await storage.segments.listObjects(`staged/${topic.topicId}/`)).toEqual([]);
 
     // A container that saw the tail, and one that saw nothing, read the same.
     expect(await readAll(storage, topic.topicId)).toEqual(before);
@@ -53,6 +74,23 @@ describe('sealing', () => {
     expect(after).toHaveLength(next + 2);
     expect(after.map((r) => r.offset)).toEqual(Array.from({ length: next + 2 }, (_, i) => i));
     cold.destroy();
+  }
+
+  it('where tail items expire, the sealer takes them by a quarter of their time to live, whatever segment.ms says', async () => {
+    const quick = await testStorage({ tailExpiryMs: 40 * 60_000 });
+    try {
+      const topic = await quick.topics.create(randomName(), 1, { segmentMs: 7 * 24 * HOUR });
+      await quick.log.append(topic.topicId, 0, recordsFrom(0, 5, 10));
+      const at = (minutes: number) => () => Date.now() + minutes * 60_000;
+      const early = await runJobs(quick, { topic: topic.name, now: at(5), reportDeferred: true });
+      expect(early.partitions[0]!.seal).toMatchObject({ segments: 0 });
+      expect(early.partitions[0]!.deferred).toEqual([expect.objectContaining({ job: 'seal', records: 5, reason: 'tail.expiry' })]);
+      const due = await runJobs(quick, { topic: topic.name, now: at(11) });
+      expect(due.partitions[0]!.seal).toMatchObject({ segments: 1, records: 5 });
+      await expectOnlyExpiringBelow(quick, partitionKey(topic.topicId, 0), 5);
+    } finally {
+      quick.destroy();
+    }
   });
 
   it('a second seal makes a second segment after the first; fetches cross from one to the next and into the tail', async () => {

@@ -9,8 +9,11 @@ import { defaultApiConfig, tableNamesWithPrefix, type StorageConfig } from '../.
 import { serve, type RunningServer } from '../../lib/local/server.ts';
 import { createStorage, type Storage, type StorageOptions } from '../../lib/storage/index.ts';
 
-/** Fresh tables and bucket on the test emulators: no state shared with other test files. */
-export async function testStorage(options: StorageOptions = {}): Promise<Storage> {
+/**
+ * Fresh tables and bucket on the test emulators: no state shared with other test files.
+ * `tailCleanup: 'delete'` gives the sealer of multi-region strongly consistent tables.
+ */
+export async function testStorage(options: StorageOptions = {}, settings: Pick<StorageConfig, 'tailCleanup'> = {}): Promise<Storage> {
   const id = randomUUID().slice(0, 8);
   const storage = createStorage(
     {
@@ -20,6 +23,7 @@ export async function testStorage(options: StorageOptions = {}): Promise<Storage
       dynamodbEndpoint: inject('dynamodbEndpoint'),
       s3Endpoint: inject('s3Endpoint'),
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      ...settings,
     },
     options,
   );
@@ -83,12 +87,12 @@ export interface Stack {
   cold(): Api;
 }
 
-export function useStack(): Stack {
+export function useStack(settings: Pick<StorageConfig, 'tailCleanup'> = {}): Stack {
   const others: Storage[] = [];
   let storage: Storage | undefined;
   let api: Api | undefined;
   beforeAll(async () => {
-    storage = await testStorage();
+    storage = await testStorage({}, settings);
     api = createApi({ storage, runJobs });
   });
   afterAll(() => {
