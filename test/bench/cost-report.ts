@@ -1,12 +1,15 @@
 /**
  * The cost scenarios' report: DynamoDB units, S3 requests and dollars per GiB produced and
- * consumed once, at the list prices in prices.ts, beside Kinesis on-demand and MSK
- * Serverless; where the money goes, call by call; and, plainly, what is left out.
+ * consumed once, and per million records, at the list prices in prices.ts, beside Kinesis
+ * on-demand (its 1 KB rounding of each record applied) and MSK Serverless; where the money
+ * goes, call by call; for small's JSON variants a table by codec; and, plainly, what is
+ * left out. With --json also the JSON variants' headline figures under stable names
+ * (costHeadlines: smallJsonZstd.storageUsdPerGiB, ...).
  */
 import { defaultLogOptions } from '../../lib/storage/log.ts';
-import type { CostPhase, CostScenarioResult } from './cost.ts';
+import type { CostPhase, CostScenarioResult, JsonScenarioSpec } from './cost.ts';
 import { fixed, int, num, round, shortName, table, usd } from './format.ts';
-import { comparisons, priceRegion, prices, pricesCheckedOn, s3RequestClass, s3RequestKnown, s3RequestPrice } from './prices.ts';
+import { comparisons, kinesisOnDemandUsd, priceRegion, prices, pricesCheckedOn, s3RequestClass, s3RequestKnown, s3RequestPrice } from './prices.ts';
 import type { Usage } from './usage.ts';
 
 const KiB = 1024;
@@ -111,6 +114,10 @@ interface ScenarioFigures {
   readonly allInPerGiB: AllIn;
   readonly topCosts: Array<CommandCost & { usdPerGiB: number; share: number }>;
   readonly idleRunUsd: number;
+  /** Storage requests (the total above) and all-in, per million records. */
+  readonly perMillionRecords: { readonly storageUsd: number; readonly allInUsd: number };
+  /** Kinesis on-demand's data charges for the same records, each rounded up to 1 KB going in. */
+  readonly kinesis: { readonly usdPerGiB: number; readonly usdPerMillionRecords: number; readonly billedInKBPerRecord: number };
 }
 
 function scenarioFigures(r: CostScenarioResult, ctx: CostReportContext): ScenarioFigures {
@@ -150,6 +157,8 @@ function scenarioFigures(r: CostScenarioResult, ctx: CostReportContext): Scenari
     .filter((c) => c.usd > 0)
     .map((c) => ({ ...c, usdPerGiB: c.usd * per, share: total.totalUsd > 0 ? c.usd / total.totalUsd : 0 }));
 
+  const perMillion = 1e6 / r.records;
+  const kinesisUsd = kinesisOnDemandUsd(r.valueBytes, r.kinesisBilledBytes);
   return {
     gib,
     perGiB: {
@@ -162,6 +171,8 @@ function scenarioFigures(r: CostScenarioResult, ctx: CostReportContext): Scenari
     allInPerGiB,
     topCosts,
     idleRunUsd: figures([r.idleJobRun.usage]).totalUsd,
+    perMillionRecords: { storageUsd: total.totalUsd * perMillion, allInUsd: allInPerGiB.totalUsd * gib * perMillion },
+    kinesis: { usdPerGiB: kinesisUsd / gib, usdPerMillionRecords: kinesisUsd * perMillion, billedInKBPerRecord: r.kinesisBilledBytes / KiB / r.records },
   };
 }
 
@@ -183,17 +194,60 @@ function meets(r: CostScenarioResult, f: ScenarioFigures): boolean | undefined {
   return r.spec.name === 'bulk' ? f.perGiB.total.totalUsd < comparisons.bulkTargetPerGiB : undefined;
 }
 
-function scenarioText(r: CostScenarioResult, f: ScenarioFigures, ctx: CostReportContext): string[] {
+/** The scenario's first lines: what was sent, how, and how it was stored. */
+function headerText(r: CostScenarioResult): string[] {
   const { spec } = r;
+  if (spec.kind === 'json') return jsonHeaderText(r, spec);
   const batch =
     r.encodedBatchBytes > defaultLogOptions.inlineBatchBytes
       ? `above the ${int(defaultLogOptions.inlineBatchBytes)}-byte inline limit, so staged in S3 behind a pointer item`
       : `within the ${int(defaultLogOptions.inlineBatchBytes)}-byte inline limit, so inline in its tail item`;
-  const mib = r.valueBytes / MiB;
-  const lines = [
+  return [
     `${spec.name}: ${int(spec.requests)} requests of ${int(spec.recordsPerRequest)} records x ${int(spec.valueBytes)} bytes ` +
       `(${fixed((spec.recordsPerRequest * spec.valueBytes) / KiB, 0)} KiB of values, a ${int(r.encodedBatchBytes)}-byte batch, ${batch}) ` +
       `to one partition, one at a time`,
+  ];
+}
+
+/** What became of the sealed batches' tail items. */
+function tailItems(r: CostScenarioResult): string {
+  const deleted = r.seal.result.tailItemsDeleted;
+  return deleted === 0 ? 'their tail items left to expire by TTL' : `${int(deleted)} tail items deleted`;
+}
+
+/** Batches staged in S3 while producing: one PutObject each. */
+function stagedBatches(r: CostScenarioResult): number {
+  return r.produce.usage.s3Requests.PutObjectCommand ?? 0;
+}
+
+function jsonHeaderText(r: CostScenarioResult, spec: JsonScenarioSpec): string[] {
+  const sdk = r.sdk!;
+  const valuesPerBatch = r.valueBytes / r.batches;
+  return [
+    `${spec.name}: ${int(r.records)} JSON order events of ${int(r.valueBytes / r.records)} bytes on average ` +
+      `(${fixed((100 * sdk.recordsOver1KiB) / r.records, 0)}% over 1 KiB; json-records.ts, seed ${spec.seed}), sent by ${spec.senders} concurrent loop${spec.senders === 1 ? '' : 's'} ` +
+      `each awaiting producer.send() of ${int(spec.recordsPerSend)} records (${int(sdk.sends)} sends), through the SDK producer with ` +
+      `compression ${spec.codec} and its other options at their defaults, to one partition`,
+    `  the producer made ${int(sdk.produceRequests)} produce requests, ${num(r.records / r.batches)} records per request ` +
+      `(${fixed(valuesPerBatch / KiB, 1)} KiB of values each), and ${int(sdk.otherRequests)} other request(s); ` +
+      `batches stored at ${int(r.storedBatchBytes)} bytes on average ` +
+      `(${spec.codec === 'none' ? 'uncompressed: values and record framing' : `${fixed(valuesPerBatch / r.storedBatchBytes, 1)}x smaller than their values`}), ` +
+      stagedText(r),
+  ];
+}
+
+function stagedText(r: CostScenarioResult): string {
+  const staged = stagedBatches(r);
+  const limit = int(defaultLogOptions.inlineBatchBytes);
+  if (staged === r.batches) return `all staged in S3 behind pointer items (above the ${limit}-byte inline limit)`;
+  if (staged === 0) return `all inline in their tail items (within the ${limit}-byte inline limit)`;
+  return `${int(staged)} of ${int(r.batches)} staged in S3 (above the ${limit}-byte inline limit), the rest inline in their tail items`;
+}
+
+function scenarioText(r: CostScenarioResult, f: ScenarioFigures, ctx: CostReportContext): string[] {
+  const mib = r.valueBytes / MiB;
+  const lines = [
+    ...headerText(r),
     `  ${fixed(mib, 1)} MiB produced, sealed by one job run into ${r.seal.result.segments} segment(s), read back once from offset 0 ` +
       `in ${int(r.consume.fetches)} fetch(es) of up to 4 MiB; figures extrapolated per GiB from ${fixed(mib, 1)} MiB`,
     `  times here: produce ${fixed(r.produce.seconds, 1)} s, seal ${fixed(r.seal.seconds, 1)} s, consume ${fixed(r.consume.seconds, 1)} s (local emulators)`,
@@ -225,11 +279,12 @@ function scenarioText(r: CostScenarioResult, f: ScenarioFigures, ctx: CostReport
   );
 
   const gets = r.consume.usage.s3Requests.GetObjectCommand ?? 0;
+  const sdkNote = r.sdk ? `, the producer's ${int(r.sdk.otherRequests)} other request(s) spread over them` : '';
   lines.push(
-    `  per produce request (${int(spec.recordsPerRequest)} records, ${fixed((spec.recordsPerRequest * spec.valueBytes) / KiB, 0)} KiB): ` +
-      perUnit(r.produce.usage, spec.requests),
-    `  sealing, per batch sealed (${int(r.seal.result.tailItemsDeleted)} batches into ${r.seal.result.segments} segment(s)): ` +
-      perUnit(r.seal.usage, r.seal.result.tailItemsDeleted),
+    `  per produce request (${num(r.records / r.batches)} records, ${fixed(r.valueBytes / r.batches / KiB, 0)} KiB${sdkNote}): ` +
+      perUnit(r.produce.usage, r.batches),
+    `  sealing, per batch sealed (${int(r.seal.result.batches)} batches into ${r.seal.result.segments} segment(s), ${tailItems(r)}): ` +
+      perUnit(r.seal.usage, r.seal.result.batches),
     `  consume, per fetch of up to 4 MiB${gets > 0 ? ` (ranged GETs read ${fixed(r.consume.usage.s3BytesRead / gets / MiB, 2)} MiB on average)` : ''}: ` +
       perUnit(r.consume.usage, r.consume.fetches),
     `  a scheduled job run with nothing to seal, per partition: ${perUnit(r.idleJobRun.usage, 1)} = ${usd(f.idleRunUsd)} ` +
@@ -248,6 +303,17 @@ function scenarioText(r: CostScenarioResult, f: ScenarioFigures, ctx: CostReport
       `(produce incl. sealing ${usd(f.perGiB.produceWithSeal.totalUsd)} + consume ${usd(f.perGiB.consume.totalUsd)}); ` +
       `Kinesis on-demand ${usd(comparisons.kinesisOnDemand)}${times(comparisons.kinesisOnDemand)}; ` +
       `MSK Serverless ${usd(comparisons.mskServerless)}${times(comparisons.mskServerless)}`,
+  );
+  const k = f.kinesis;
+  const rounding =
+    Math.abs(k.usdPerGiB - comparisons.kinesisOnDemand) < 1e-9
+      ? 'no rounding lost on these records'
+      : `${usd(k.usdPerGiB)} per GiB of these values once rounded`;
+  lines.push(
+    `  per million records (${int(r.valueBytes / r.records)} bytes on average): Sluice ${usd(f.perMillionRecords.storageUsd)} in storage requests, ` +
+      `${usd(f.perMillionRecords.allInUsd)} all-in; Kinesis on-demand ${usd(k.usdPerMillionRecords)} ` +
+      `(it bills each record in rounded up to the next 1 KB: ${fixed(k.billedInKBPerRecord, 2)} KB per record here, ${rounding}; ` +
+      `its ${usd(prices.kinesisOnDemandStreamHour.usd)} per stream-hour left out)`,
   );
   const met = meets(r, f);
   if (met !== undefined) {
@@ -277,6 +343,7 @@ export function costText(results: readonly CostScenarioResult[], ctx: CostReport
   ];
   const all = results.map((r) => ({ r, f: scenarioFigures(r, ctx) }));
   for (const { r, f } of all) lines.push(...scenarioText(r, f, ctx));
+  lines.push(...jsonTableText(all));
 
   const unknownS3 = [...new Set(results.flatMap((r) => [r.produce, r.seal, r.consume].flatMap((p) => Object.keys(p.usage.s3Requests))))].filter(
     (c) => !s3RequestKnown(c),
@@ -296,13 +363,78 @@ export function costText(results: readonly CostScenarioResult[], ctx: CostReport
       '512 KB increments of the larger of its request and response bodies (which body AWS meters is not confirmed; this can only overstate).',
     `  - Kinesis and MSK figures are their per-GB data charges only (in + out), GB taken as GiB: Kinesis ` +
       `${usd(prices.kinesisOnDemandIn.usd)} in + ${usd(prices.kinesisOnDemandOut.usd)} out, MSK Serverless ` +
-      `${usd(prices.mskServerlessIn.usd)} in + ${usd(prices.mskServerlessOut.usd)} out.`,
+      `${usd(prices.mskServerlessIn.usd)} in + ${usd(prices.mskServerlessOut.usd)} out. Kinesis bills data in per record rounded ` +
+      'up to the next 1 KB (1,024 bytes; partition keys not counted here), which its per-million-records figures and the JSON table apply; ' +
+      'the flat per-GiB figure beside each scenario is for records of whole KBs, as bulk\'s and small\'s 1 KiB values are.',
+    ...(all.some(({ r }) => r.spec.kind === 'json')
+      ? [
+          "  - The JSON variants' produce phase is everything the SDK producer sent, its own requests included (its producer id, " +
+            "the topic's partition count), with its defaults: idempotent, so each request also writes producer state; " +
+            'Lambda duration there is the sum of its request times, one in flight at a time, as for the others.',
+        ]
+      : []),
     ...(conflicts > 0
       ? [`  - ${conflicts} append(s) met another writer's item; their failed conditional puts cost write units the meter does not see.`]
       : []),
     ...(unknownS3.length > 0 ? [`  - S3 commands priced as PUTs for want of a price: ${unknownS3.join(', ')}.`] : []),
     '',
   );
+  return lines;
+}
+
+/** small's JSON variants side by side, beside Kinesis on-demand and MSK Serverless, with issue 13's targets. */
+function jsonTableText(all: ReadonlyArray<{ r: CostScenarioResult; f: ScenarioFigures }>): string[] {
+  const json = all.filter(({ r }) => r.spec.kind === 'json');
+  const first = json[0];
+  if (!first || first.r.spec.kind !== 'json') return [];
+  const spec = first.r.spec;
+  const rows = json.map(({ r, f }) => [
+    (r.spec as JsonScenarioSpec).codec,
+    num(r.records / r.batches),
+    int(r.storedBatchBytes),
+    `${fixed(r.valueBytes / r.batches / r.storedBatchBytes, 1)}x`,
+    `${int(stagedBatches(r))}/${int(r.batches)}`,
+    usd(f.perGiB.total.totalUsd),
+    usd(f.allInPerGiB.totalUsd),
+    usd(f.perMillionRecords.storageUsd),
+    usd(f.perMillionRecords.allInUsd),
+  ]);
+  const k = first.f.kinesis;
+  const mskPerMillion = comparisons.mskServerless * (first.r.valueBytes / GiB) * (1e6 / first.r.records);
+  rows.push(
+    ['Kinesis on-demand', '', '', '', '', usd(k.usdPerGiB), usd(k.usdPerGiB), usd(k.usdPerMillionRecords), usd(k.usdPerMillionRecords)],
+    ['MSK Serverless', '', '', '', '', usd(comparisons.mskServerless), usd(comparisons.mskServerless), usd(mskPerMillion), usd(mskPerMillion)],
+  );
+  const lines = [
+    `small JSON records by codec: ${spec.senders} sender${spec.senders === 1 ? '' : 's'} x ${int(spec.recordsPerSend)} records per send through the SDK producer, ` +
+      `about ${int(first.r.valueBytes / first.r.records)} bytes per record; produced (sealing included) and consumed once`,
+    ...table(
+      ['codec', 'records/request', 'bytes/batch stored', 'values/stored', 'staged', 'storage $/GiB', 'all-in $/GiB', 'storage $/M records', 'all-in $/M records'],
+      rows,
+    ).map((l) => `  ${l}`),
+    `  Kinesis on-demand: data charges only, each record rounded up to the next 1 KB going in (${fixed(k.billedInKBPerRecord, 2)} KB per record ` +
+      `here); its ${usd(prices.kinesisOnDemandStreamHour.usd)} per stream-hour (${usd(prices.kinesisOnDemandStreamHour.usd * hoursPerMonth)} a month) left out. ` +
+      'MSK Serverless: data charges only, per GiB not rounded; cluster- and partition-hours left out.',
+  ];
+  if (json.every(({ r }) => stagedBatches(r) === r.batches)) {
+    lines.push(
+      `  Every codec's batches were staged in S3 (compressed, still above the ${int(defaultLogOptions.inlineBatchBytes)}-byte inline limit): ` +
+        'the codec changed the bytes stored and moved (and the request times), not the number of storage requests.',
+    );
+  }
+  const zstd = json.find(({ r }) => r.spec.name === 'smallJsonZstd');
+  if (zstd) {
+    const storage = zstd.f.perGiB.total.totalUsd;
+    const allIn = zstd.f.allInPerGiB.totalUsd;
+    const storageMet = storage <= comparisons.smallJsonZstdStorageTargetPerGiB;
+    const allInMet = allIn <= comparisons.smallJsonZstdAllInTargetPerGiB;
+    lines.push(
+      `  targets for smallJsonZstd: storage requests at most ${usd(comparisons.smallJsonZstdStorageTargetPerGiB)} per GiB: ` +
+        `${storageMet ? 'MET' : 'MISSED'} (${usd(storage)}); all-in at most ${usd(comparisons.smallJsonZstdAllInTargetPerGiB)} per GiB: ` +
+        `${allInMet ? 'MET' : 'MISSED'} (${usd(allIn)})`,
+    );
+  }
+  lines.push('');
   return lines;
 }
 
@@ -378,14 +510,27 @@ export function costJson(results: readonly CostScenarioResult[], ctx: CostReport
     comparisons: Object.fromEntries(Object.entries(comparisons).map(([k, v]) => [k, round(v, 6)])),
     scenarios: results.map((r) => {
       const f = scenarioFigures(r, ctx);
+      const { spec } = r;
       return {
-        name: r.spec.name,
+        name: spec.name,
+        kind: spec.kind,
         topic: r.topic,
-        requests: r.spec.requests,
-        recordsPerRequest: r.spec.recordsPerRequest,
-        valueBytesPerRecord: r.spec.valueBytes,
-        encodedBatchBytes: r.encodedBatchBytes,
-        staged: r.encodedBatchBytes > defaultLogOptions.inlineBatchBytes,
+        requests: r.batches,
+        recordsPerRequest: spec.kind === 'raw' ? spec.recordsPerRequest : round(r.records / r.batches, 2),
+        valueBytesPerRecord: spec.kind === 'raw' ? spec.valueBytes : round(r.valueBytes / r.records, 1),
+        encodedBatchBytes: round(r.encodedBatchBytes, 0),
+        storedBatchBytes: round(r.storedBatchBytes, 0),
+        staged: spec.kind === 'raw' ? r.encodedBatchBytes > defaultLogOptions.inlineBatchBytes : stagedBatches(r) > 0,
+        stagedBatches: stagedBatches(r),
+        ...(spec.kind === 'json'
+          ? {
+              codec: spec.codec,
+              seed: spec.seed,
+              senders: spec.senders,
+              recordsPerSend: spec.recordsPerSend,
+              sdk: r.sdk,
+            }
+          : {}),
         records: r.records,
         valueBytes: r.valueBytes,
         gib: round(f.gib, 6),
@@ -406,8 +551,8 @@ export function costJson(results: readonly CostScenarioResult[], ctx: CostReport
           total: figuresJson(f.perGiB.total),
         },
         perRequest: {
-          produce: perUnit(r.produce.usage, r.spec.requests),
-          sealPerBatch: perUnit(r.seal.usage, r.seal.result.tailItemsDeleted),
+          produce: perUnit(r.produce.usage, r.batches),
+          sealPerBatch: perUnit(r.seal.usage, r.seal.result.batches),
           consumePerFetch: perUnit(r.consume.usage, r.consume.fetches),
           idleJobRun: perUnit(r.idleJobRun.usage, 1),
         },
@@ -420,11 +565,18 @@ export function costJson(results: readonly CostScenarioResult[], ctx: CostReport
           usdPerGiB: round(c.usdPerGiB, 6),
           share: round(c.share, 4),
         })),
+        perMillionRecords: {
+          storageUsd: round(f.perMillionRecords.storageUsd, 6),
+          allInUsd: round(f.perMillionRecords.allInUsd, 6),
+        },
         comparison: {
           sluiceUsdPerGiB: round(f.perGiB.total.totalUsd, 6),
           kinesisOnDemandUsdPerGiB: round(comparisons.kinesisOnDemand, 6),
+          kinesisOnDemandRoundedUsdPerGiB: round(f.kinesis.usdPerGiB, 6),
+          kinesisOnDemandUsdPerMillionRecords: round(f.kinesis.usdPerMillionRecords, 6),
+          kinesisBilledInKBPerRecord: round(f.kinesis.billedInKBPerRecord, 4),
           mskServerlessUsdPerGiB: round(comparisons.mskServerless, 6),
-          ...(r.spec.name === 'bulk' ? { targetUsdPerGiB: comparisons.bulkTargetPerGiB, meetsTarget: meets(r, f) } : {}),
+          ...(spec.name === 'bulk' ? { targetUsdPerGiB: comparisons.bulkTargetPerGiB, meetsTarget: meets(r, f) } : {}),
         },
         allInPerGiB: Object.fromEntries(Object.entries(f.allInPerGiB).map(([k, v]) => [k, round(v, 6)])),
         idleJobRunUsd: round(f.idleRunUsd, 8),
@@ -432,4 +584,24 @@ export function costJson(results: readonly CostScenarioResult[], ctx: CostReport
       };
     }),
   };
+}
+
+/**
+ * The JSON variants' two headline figures, for the top level of --json under stable names:
+ * `{ smallJsonZstd: { storageUsdPerGiB, allInUsdPerGiB }, ... }`. storage is DynamoDB and S3
+ * requests of producing (sealing included) and consuming once, per GiB of values; all-in adds
+ * API Gateway and Lambda as the all-in line does.
+ */
+export function costHeadlines(
+  results: readonly CostScenarioResult[],
+  ctx: CostReportContext,
+): Record<string, { storageUsdPerGiB: number; allInUsdPerGiB: number }> {
+  return Object.fromEntries(
+    results
+      .filter((r) => r.spec.kind === 'json')
+      .map((r) => {
+        const f = scenarioFigures(r, ctx);
+        return [r.spec.name, { storageUsdPerGiB: round(f.perGiB.total.totalUsd, 6), allInUsdPerGiB: round(f.allInPerGiB.totalUsd, 6) }];
+      }),
+  );
 }

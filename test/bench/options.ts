@@ -1,4 +1,7 @@
-/** `npm run bench` options: the throughput run's, the cost and idempotence scenarios', and which to run. */
+/**
+ * `npm run bench` options: the throughput run's, the cost scenarios' (bulk, small and
+ * small's JSON variants), the idempotence scenario's, and which to run.
+ */
 import { parseArgs } from 'node:util';
 import { BenchError } from './http.ts';
 
@@ -10,15 +13,22 @@ ports, then runs the selected scenarios over HTTP and stops everything:
   throughput  produces records, reads them all back, prints records/s and the DynamoDB
               capacity units and S3 requests per MiB
   bulk        cost: requests of one 1 MiB batch (1,024 records of 1 KiB) to one partition
-  small       cost: requests of 10 records of 1 KiB (--small-records) to one partition
+  small       cost: requests of 10 records of 1 KiB (--small-records) to one partition;
+              then small's JSON variants, one per codec (smallJsonNone, smallJsonGzip,
+              smallJsonSnappy, smallJsonLz4, smallJsonZstd): JSON order events of about
+              1 KB (fixed seed) sent through the SDK producer with that compression and
+              its other options at their defaults, by --small-senders concurrent loops
+              each awaiting producer.send() of --small-records records
   idempotence the same records produced plainly and idempotently, one request at a time, for
               a few batch shapes: write units, read units and S3 requests per request and
               what idempotence adds; then resends a request, which must change nothing
 
 A cost scenario produces its data, runs the background jobs once to seal it all into S3
 segments, reads it all back once from offset 0, and prints DynamoDB units, S3 requests and
-dollars per GiB (us-east-1 list prices, test/bench/prices.ts) beside Kinesis on-demand
-and MSK Serverless.
+dollars per GiB and per million records (us-east-1 list prices, test/bench/prices.ts)
+beside Kinesis on-demand (whose 1 KB rounding per record it applies) and MSK Serverless.
+With --json, each JSON variant's two headline figures are also at the top level, e.g.
+smallJsonZstd.storageUsdPerGiB and smallJsonZstd.allInUsdPerGiB.
 
   --scenario LIST    all (default), cost (= bulk,small), or a comma-separated list of
                      throughput, bulk, small, idempotence
@@ -37,8 +47,10 @@ throughput:
 
 cost:
   --bulk-mib N       MiB the bulk scenario produces (default 256)
-  --small-mib N      MiB the small scenario produces (default 16)
-  --small-records N  records of 1 KiB per small request, 1-1000 (default 10)
+  --small-mib N      MiB of values small and each JSON variant produce (default 16)
+  --small-records N  records of 1 KiB per small request, and JSON records per send of
+                     the JSON variants, 1-1000 (default 10)
+  --small-senders N  concurrent sending loops of the JSON variants, 1-256 (default 16)
   --lambda-mb N      Lambda memory assumed for the rough all-in line (default 1024)
 
 idempotence:
@@ -63,6 +75,7 @@ export interface BenchOptions {
   readonly bulkMiB: number;
   readonly smallMiB: number;
   readonly smallRecords: number;
+  readonly smallSenders: number;
   readonly lambdaMb: number;
   readonly idempotenceRequests: number;
   readonly json: boolean;
@@ -95,6 +108,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'bulk-mib': { type: 'string', default: '256' },
       'small-mib': { type: 'string', default: '16' },
       'small-records': { type: 'string', default: '10' },
+      'small-senders': { type: 'string', default: '16' },
       'lambda-mb': { type: 'string', default: '1024' },
       'idempotence-requests': { type: 'string', default: '20' },
       json: { type: 'boolean', default: false },
@@ -134,6 +148,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     bulkMiB: int('bulk-mib', 1, 100_000),
     smallMiB: int('small-mib', 1, 100_000),
     smallRecords: int('small-records', 1, 1_000),
+    smallSenders: int('small-senders', 1, 256),
     lambdaMb: int('lambda-mb', 128, 10_240),
     idempotenceRequests: int('idempotence-requests', 1, 10_000),
     json: values.json,

@@ -112,11 +112,14 @@ export const prices = {
   // On-Demand Standard since a discounted On-Demand Advantage mode with a commitment was
   // added; not used here). Confirmed: trek10.com "Kinesis Data Streams on-demand vs.
   // provisioned" (us-east-1: "$0.08 per GB" in, payloads rounded up to 1 KB; "$0.04/GB" out;
-  // "$0.04 per stream hour"). The stream-hour charge is left out (not per GiB).
+  // "$0.04 per stream hour"). The stream-hour charge is left out (not per GiB). The stored
+  // copy of the pricing page's key terms: Data-In is "the number of data records you send
+  // ... multiplied by the size of each record rounded up to the nearest 1 KB (1,024 bytes)";
+  // kinesisOnDemandUsd applies that to data in, and bills data out on the bytes read.
   kinesisOnDemandIn: {
     usd: 0.08,
     per: 'GB',
-    what: 'Kinesis Data Streams on-demand, data in (records rounded up to 1 KB)',
+    what: 'Kinesis Data Streams on-demand, data in (each record rounded up to the next 1 KB, 1,024 bytes)',
     source: 'aws.amazon.com/kinesis/data-streams/pricing ($0.08 per GB); confirmed via trek10.com',
   },
   kinesisOnDemandOut: {
@@ -169,7 +172,22 @@ export const comparisons = {
   mskServerless: prices.mskServerlessIn.usd + prices.mskServerlessOut.usd,
   /** The issue's target for bulk batches. */
   bulkTargetPerGiB: 0.02,
+  /**
+   * Issue 13's targets for small JSON records compressed with zstd (smallJsonZstd): storage
+   * requests, and all-in with API Gateway and Lambda, at most Kinesis on-demand's data charges.
+   */
+  smallJsonZstdStorageTargetPerGiB: 0.12,
+  smallJsonZstdAllInTargetPerGiB: 0.25,
 } as const;
+
+/**
+ * Kinesis on-demand's data charges for `valueBytes` of record data produced and consumed
+ * once, `billedInBytes` of which it bills in (each record rounded up to the next 1 KB).
+ */
+export function kinesisOnDemandUsd(valueBytes: number, billedInBytes: number): number {
+  const GiB = 1024 ** 3;
+  return (billedInBytes / GiB) * prices.kinesisOnDemandIn.usd + (valueBytes / GiB) * prices.kinesisOnDemandOut.usd;
+}
 
 /** How S3 bills a request, by the SDK command that made it. */
 export type S3RequestClass = 'tier1' | 'tier2' | 'free';

@@ -5,7 +5,11 @@
  *               requests per MiB (read from the server-side storage's UsageMeter);
  *   bulk, small what producing a GiB, sealing it and consuming it once costs in DynamoDB
  *               units, S3 requests and dollars at us-east-1 list prices (prices.ts),
- *               beside Kinesis on-demand and MSK Serverless;
+ *               per GiB and per million records, beside Kinesis on-demand and MSK
+ *               Serverless; small also runs its JSON variants, realistic JSON records
+ *               through the SDK producer once per codec (small-json.ts), whose headline
+ *               figures --json prints at the top level (smallJsonZstd: { storageUsdPerGiB,
+ *               allInUsdPerGiB }, and the same for the other codecs);
  *   idempotence what an idempotent producer adds per batch: write units, read units and S3
  *               requests of the same requests sent plainly and idempotently.
  *
@@ -15,7 +19,7 @@
  * Times come from DynamoDB Local and s3rver on this machine; capacity units and requests
  * are what AWS would bill for the same calls.
  */
-import { costJson, costText } from './cost-report.ts';
+import { costHeadlines, costJson, costText } from './cost-report.ts';
 import { costSpec, runCostScenario, type CostScenarioResult } from './cost.ts';
 import { BenchError, describe, oneLine } from './http.ts';
 import { runIdempotence, type IdempotenceResult } from './idempotence.ts';
@@ -24,6 +28,7 @@ import { parseOptions, usageText, type BenchOptions } from './options.ts';
 import { Progress } from './progress.ts';
 import { throughputJson, throughputText, type BenchResult } from './report.ts';
 import { startBenchStack, type BenchStack } from './stack.ts';
+import { jsonSpecs, runJsonScenario } from './small-json.ts';
 import { runThroughput } from './throughput.ts';
 
 async function main(): Promise<number> {
@@ -67,7 +72,15 @@ async function main(): Promise<number> {
       if (interrupt.signal.aborted) throw interrupt.signal.reason;
       if (scenario === 'throughput') throughput = await runThroughput(stack, options, setupSeconds, interrupt.signal, progress);
       else if (scenario === 'idempotence') idempotence = await runIdempotence(stack, options.idempotenceRequests, interrupt.signal, progress);
-      else cost.push(await runCostScenario(stack, costSpec(scenario, options), interrupt.signal, progress));
+      else {
+        cost.push(await runCostScenario(stack, costSpec(scenario, options), interrupt.signal, progress));
+        if (scenario === 'small') {
+          for (const spec of jsonSpecs(options)) {
+            if (interrupt.signal.aborted) throw interrupt.signal.reason;
+            cost.push(await runJsonScenario(stack, spec, interrupt.signal, progress));
+          }
+        }
+      }
     }
 
     const ctx = { lambdaMb: options.lambdaMb };
@@ -75,7 +88,7 @@ async function main(): Promise<number> {
       // The throughput figures stay at the top level, where they always were.
       const json = {
         ...(throughput ? throughputJson(throughput) : { options, setupSeconds: Math.round(setupSeconds * 100) / 100 }),
-        ...(cost.length > 0 ? { cost: costJson(cost, ctx) } : {}),
+        ...(cost.length > 0 ? { cost: costJson(cost, ctx), ...costHeadlines(cost, ctx) } : {}),
         ...(idempotence ? { idempotence: idempotenceJson(idempotence) } : {}),
       };
       process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
