@@ -20,7 +20,7 @@ export interface StorageConfig {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /**
    * Stored batches larger than this are staged in S3 behind a pointer item.
-   * @default 9216 where tail items expire, 5120 where the sealer deletes them (inlineBatchBytesFor)
+   * @default 8960 where tail items expire, 4864 where the sealer deletes them (inlineBatchBytesFor)
    */
   readonly inlineBatchBytes?: number;
   /**

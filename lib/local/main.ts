@@ -37,7 +37,7 @@ Options:
   --dynamodb-port <n>   DynamoDB Local port (default: a free one)
   --s3-port <n>         S3 emulator port (default: a free one)
   --jobs-interval-ms <n> run sealing, retention and compaction this often (default 60000; 0: never)
-  --inline-batch-bytes <n> larger stored batches are staged in S3 behind a pointer item (default 9216)
+  --inline-batch-bytes <n> larger stored batches are staged in S3 behind a pointer item (default 8960)
   -h, --help            show this help
 
 Environment:

@@ -140,7 +140,7 @@ describe('README examples', () => {
   test('Client SDK: node runs the snippet in another project; it prints the consumed message and exits', async () => {
     const [block] = marked('sdk');
     const code = block!.code.replaceAll(readmePort, `:${local.port}`);
-    expect(code).toMatch(/^import \{ Sluice \} from 'sluice';$/m);
+    expect(code).toMatch(/^import \{ (\w+, )*Sluice(, \w+)* \} from 'sluice';$/m);
     // What the README says it prints: the comment on its console.log line.
     const shown = /console\.log\(.*\); \/\/ (.+)$/m.exec(code)?.[1];
     expect(shown, 'a `// output` comment on the console.log line').toBeDefined();
