@@ -22,7 +22,7 @@
  *                                         (-1 when the span holds no records)
  */
 import { BATCH_OVERHEAD, decodeBatch, readBatchHeader } from './codec/record-batch.ts';
-import type { DecodedBatch } from './codec/record-batch.ts';
+import type { StoredBatch } from './codec/record-batch.ts';
 import { Reader, Writer } from './codec/varint.ts';
 import { CorruptRecordError } from './errors.ts';
 
@@ -56,7 +56,7 @@ export interface BuiltSegment {
 
 export interface CompleteBatches {
   /** The whole batches at the start of the buffer, CRC-checked, in order. */
-  readonly batches: DecodedBatch[];
+  readonly batches: StoredBatch[];
   /** Bytes those batches take. */
   readonly consumed: number;
   /** Full length of the incomplete batch after them, when its first 12 bytes are present. */
@@ -291,7 +291,7 @@ export function byteRangeForTimestamp(
  * a header that cannot start a batch, or batches out of offset order.
  */
 export function completeBatches(buf: Buffer): CompleteBatches {
-  const batches: DecodedBatch[] = [];
+  const batches: StoredBatch[] = [];
   let at = 0;
   let nextOffset = 0;
   while (buf.length - at >= LOG_OVERHEAD) {
@@ -312,8 +312,9 @@ export function completeBatches(buf: Buffer): CompleteBatches {
       if (buf.length - at >= BATCH_OVERHEAD) atPosition(at, () => readBatchHeader(buf, at));
       return { batches, consumed: at, partialLength: length };
     }
-    const batch = atPosition(at, () => decodeBatch(buf.subarray(at, at + length)));
-    batches.push(batch);
+    const bytes = buf.subarray(at, at + length);
+    const batch = atPosition(at, () => decodeBatch(bytes));
+    batches.push({ ...batch, bytes });
     nextOffset = batch.header.baseOffset + batch.header.lastOffsetDelta + 1;
     at += length;
   }

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { backoffDelay, sleep, type BackoffDelays } from '../core/backoff.ts';
-import { encodeBatch, setBaseOffset, type Compression, type RecordInput } from '../core/codec/record-batch.ts';
+import { encodeBatch, setBaseOffset, type Compression, type RecordInput, type StoredBatch } from '../core/codec/record-batch.ts';
 import { ThrottledError, UnavailableError } from '../core/errors.ts';
 import type { UsageMeter } from './clients.ts';
 import type { PartitionViews } from './partition-view.ts';
@@ -30,10 +30,11 @@ export interface AppendTuning {
 
 /** How an append stores its batch, what an idempotent one writes into its header, and how long it may try. */
 export interface AppendOptions {
-  /** The codec of the stored batch. @default 'none' */
+  /** The codec of a batch encoded here (a client's batch keeps its own). @default 'none' */
   readonly compression?: Compression;
   /** Id written on the tail item, so a later try can find this append. @default a fresh one */
   readonly appendId?: string;
+  /** Written into a batch encoded here (a client's batch carries its own). */
   readonly producer?: { readonly producerId: bigint; readonly producerEpoch: number; readonly baseSequence: number };
   /** No put starts after this time (ms), and one in flight is abandoned: a retry may take over after it. */
   readonly deadline?: number;
@@ -42,6 +43,23 @@ export interface AppendOptions {
 export interface AppendResult {
   readonly baseOffset: number;
   readonly count: number;
+}
+
+/**
+ * What an append stores: records, encoded here into one batch (with AppendOptions'
+ * codec and producer fields), or a batch a Kafka client encoded, decoded and checked by
+ * the caller (CRC, offset deltas 0 to count - 1), stored byte for byte but for its base
+ * offset.
+ */
+export type AppendContent = readonly RecordInput[] | StoredBatch;
+
+/** The records an append carries. */
+export function recordsOf(content: AppendContent): readonly RecordInput[] {
+  return isStoredBatch(content) ? content.records : content;
+}
+
+function isStoredBatch(content: AppendContent): content is StoredBatch {
+  return !Array.isArray(content);
 }
 
 const definiteErrors = new Set(['ValidationException', 'ResourceNotFoundException', 'AccessDeniedException']);
@@ -63,10 +81,10 @@ export class Appender {
     private readonly options: AppendTuning,
   ) {}
 
-  /** Appends records to partition `pk` as one batch, after this container's earlier appends to it. */
-  append(pk: string, records: readonly RecordInput[], options: AppendOptions): Promise<AppendResult> {
+  /** Appends to partition `pk` as one batch, after this container's earlier appends to it. */
+  append(pk: string, content: AppendContent, options: AppendOptions): Promise<AppendResult> {
     const previous = this.queues.get(pk) ?? Promise.resolve();
-    const run = previous.then(() => this.appendNow(pk, records, options));
+    const run = previous.then(() => this.appendNow(pk, content, options));
     const settled = run.then(
       () => undefined,
       () => undefined,
@@ -78,9 +96,13 @@ export class Appender {
     return run;
   }
 
-  private async appendNow(pk: string, records: readonly RecordInput[], options: AppendOptions): Promise<AppendResult> {
+  private async appendNow(pk: string, content: AppendContent, options: AppendOptions): Promise<AppendResult> {
     const appendId = options.appendId ?? randomUUID();
-    const batch = encodeBatch({ baseOffset: 0, records, compression: options.compression, ...options.producer });
+    const records = recordsOf(content);
+    // A client's batch is copied: its base offset is rewritten below at each try.
+    const batch = isStoredBatch(content)
+      ? Buffer.from(content.bytes)
+      : encodeBatch({ baseOffset: 0, records, compression: options.compression, ...options.producer });
     const count = records.length;
     const maxTimestamp = records.reduce((max, r) => Math.max(max, r.timestamp), -Infinity);
     let stored: { readonly bytes: Uint8Array } | { readonly object: string; readonly bytes?: undefined };

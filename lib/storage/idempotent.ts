@@ -21,9 +21,9 @@
  * Every partition of a request is claimed (or answered) before anything is appended, so a
  * refused sequence or epoch changes nothing.
  */
-import type { RecordInput } from '../core/codec/record-batch.ts';
 import { FencedError, OutOfOrderSequenceError, ProduceInProgressError, UnknownProducerError } from '../core/errors.ts';
-import { partitionKey, type AppendOptions, type LogStore } from './log.ts';
+import { recordsOf } from './append.ts';
+import { partitionKey, type AppendContent, type AppendOptions, type LogStore } from './log.ts';
 import type { Head, PendingClaim, ProducerIdentity, ProducerStore } from './producers.ts';
 
 export interface IdempotenceOptions {
@@ -41,7 +41,8 @@ export const defaultIdempotenceOptions: IdempotenceOptions = { appendWindowMs: 1
 export interface SequencedBatch {
   readonly partition: number;
   readonly firstSeq: number;
-  readonly records: readonly RecordInput[];
+  /** Records, or a Kafka client's batch whose header already carries the producer's fields. */
+  readonly records: AppendContent;
 }
 
 /** A partition's head, ready for phase 2: answered already, or claimed by this try. */
@@ -93,7 +94,7 @@ export class IdempotentAppender {
   private async prepare(topicId: string, producer: ProducerIdentity, batch: SequencedBatch): Promise<Prepared> {
     const { producerId, producerEpoch } = producer;
     const pk = partitionKey(topicId, batch.partition);
-    const count = batch.records.length;
+    const count = recordsOf(batch.records).length;
     for (;;) {
       const from = await this.log.nextOffsetAtMost(topicId, batch.partition);
       const outcome = await this.producers.claim(producerId, producerEpoch, pk, batch.firstSeq, count, from);

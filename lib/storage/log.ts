@@ -19,18 +19,17 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { RecordInput } from '../core/codec/record-batch.ts';
-import { Appender, type AppendOptions, type AppendResult, type AppendTuning } from './append.ts';
+import { Appender, type AppendContent, type AppendOptions, type AppendResult, type AppendTuning } from './append.ts';
 import type { UsageMeter } from './clients.ts';
 import { PartitionViews, type PartitionBounds, type ViewTuning } from './partition-view.ts';
 import type { PartitionStore } from './partitions.ts';
-import { LogReader, type ReadLimits, type ReadResult } from './read.ts';
+import { LogReader, type BatchReadResult, type ReadLimits, type ReadResult } from './read.ts';
 import { LogSearch } from './search.ts';
 import type { SegmentStore } from './segments.ts';
 import { partitionKey, type TailCleanup, type TailStore } from './tail.ts';
 
 export { partitionKey };
-export type { AppendOptions, AppendResult, PartitionBounds, ReadLimits, ReadResult };
+export type { AppendContent, AppendOptions, AppendResult, BatchReadResult, PartitionBounds, ReadLimits, ReadResult };
 
 export interface LogOptions extends AppendTuning, ViewTuning {}
 
@@ -79,9 +78,9 @@ export class LogStore {
     this.search = new LogSearch(tail, segments, partitions);
   }
 
-  /** Appends records to one partition as one batch; they get consecutive offsets. */
-  append(topicId: string, partition: number, records: readonly RecordInput[], options: AppendOptions = {}): Promise<AppendResult> {
-    return this.appender.append(partitionKey(topicId, partition), records, options);
+  /** Appends records (or a client's batch) to one partition as one batch; they get consecutive offsets. */
+  append(topicId: string, partition: number, content: AppendContent, options: AppendOptions = {}): Promise<AppendResult> {
+    return this.appender.append(partitionKey(topicId, partition), content, options);
   }
 
   /**
@@ -116,6 +115,11 @@ export class LogStore {
    */
   read(topicId: string, partition: number, offset: number, limits: ReadLimits): Promise<ReadResult> {
     return this.reader.read(partitionKey(topicId, partition), offset, limits);
+  }
+
+  /** Whole batches as stored from the one holding `offset` on (see LogReader.readBatches). */
+  readBatches(topicId: string, partition: number, offset: number, limits: Omit<ReadLimits, 'maxRecords'>): Promise<BatchReadResult> {
+    return this.reader.readBatches(partitionKey(topicId, partition), offset, limits);
   }
 
   /**

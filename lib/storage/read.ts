@@ -2,8 +2,10 @@
  * Reads a partition: from the hot tail where the offset is still there, else from the
  * sealed segment holding it, and at the log end a long poll. Every read is sized to the
  * fetch's limits, since DynamoDB bills each item a Query reads and S3 each byte range.
+ * One read path gives stored batches; `read` answers their records from the offset on
+ * (the HTTP API), `readBatches` the batches themselves, as stored (the Kafka protocol).
  */
-import type { StoredRecord } from '../core/codec/record-batch.ts';
+import type { StoredBatch, StoredRecord } from '../core/codec/record-batch.ts';
 import { OffsetOutOfRangeError } from '../core/errors.ts';
 import { byteRangeFor, completeBatches } from '../core/segment.ts';
 import type { UsageMeter } from './clients.ts';
@@ -28,6 +30,24 @@ export interface ReadResult {
   readonly logStartOffset: number;
 }
 
+export interface BatchReadResult {
+  /** Whole stored batches, the first holding the offset asked for (it may start before it). */
+  readonly batches: StoredBatch[];
+  /** The offset after the last batch (or, with none, where to read next). */
+  readonly nextOffset: number;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+}
+
+/** What one look found: batches reaching `offset` or past it, and the offset after what was looked at. */
+interface Span {
+  readonly batches: StoredBatch[];
+  /** Where a read that found no record at or past `offset` goes on from (past a stretch compaction emptied). */
+  readonly end: number;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+}
+
 export class LogReader {
   constructor(
     private readonly tail: TailStore,
@@ -45,27 +65,63 @@ export class LogReader {
    * a growing interval.
    */
   async read(pk: string, offset: number, limits: ReadLimits): Promise<ReadResult> {
+    const { span, from } = await this.readWaiting(pk, offset, limits);
+    const records: StoredRecord[] = [];
+    for (const batch of span.batches) {
+      for (const record of batch.records) if (record.offset >= from && records.length < limits.maxRecords) records.push(record);
+    }
+    this.usage.countOut(records);
+    const nextOffset = records.length > 0 ? records.at(-1)!.offset + 1 : span.end;
+    return { records, nextOffset, highWatermark: span.highWatermark, logStartOffset: span.logStartOffset };
+  }
+
+  /**
+   * Whole batches as stored from the one holding `offset` on, up to maxBytes but at least
+   * one (Kafka's fetch); waits at the log end as read does.
+   */
+  async readBatches(pk: string, offset: number, limits: Omit<ReadLimits, 'maxRecords'>): Promise<BatchReadResult> {
+    const { span } = await this.readWaiting(pk, offset, { ...limits, maxRecords: Number.MAX_SAFE_INTEGER });
+    // A segment's range may hold more than maxBytes: keep the first batch, then what fits.
+    const batches: StoredBatch[] = [];
+    let bytes = 0;
+    let records = 0;
+    for (const batch of span.batches) {
+      if (batches.length > 0 && bytes + batch.bytes.length > limits.maxBytes) break;
+      batches.push(batch);
+      bytes += batch.bytes.length;
+      records += batch.records.length;
+    }
+    this.usage.recordsOut += records;
+    const last = batches.at(-1)?.header;
+    const nextOffset = last ? last.baseOffset + last.lastOffsetDelta + 1 : span.end;
+    return { batches, nextOffset, highWatermark: span.highWatermark, logStartOffset: span.logStartOffset };
+  }
+
+  /**
+   * Looks until a batch holds a record at or past the offset (going on past stretches
+   * compaction emptied), or waitMs has passed: woken at once by an append in this
+   * process, otherwise polling at a growing interval. Answers the last look and the
+   * offset it was from.
+   */
+  private async readWaiting(pk: string, offset: number, limits: ReadLimits): Promise<{ span: Span; from: number }> {
     const deadline = Date.now() + (limits.waitMs ?? 0);
     let from = offset;
     for (let interval = 50; ; ) {
-      const result = await this.readOnce(pk, from, limits);
-      if (result.records.length > 0) {
-        this.usage.countOut(result.records);
-        return result;
-      }
-      if (result.nextOffset > from) {
+      const span = await this.readOnce(pk, from, limits);
+      if (span.batches.length > 0) return { span, from };
+      if (span.end > from) {
         // A stretch that compaction emptied: go on past it without waiting.
-        from = result.nextOffset;
+        from = span.end;
         continue;
       }
       const left = deadline - Date.now();
-      if (left <= 0 || limits.signal?.aborted) return result;
+      if (left <= 0 || limits.signal?.aborted) return { span, from };
       await this.views.waitForAppend(pk, Math.min(interval, left), limits.signal);
       interval = Math.min(interval * 2, 1000);
     }
   }
 
-  private async readOnce(pk: string, offset: number, limits: ReadLimits, retried = false): Promise<ReadResult> {
+  private async readOnce(pk: string, offset: number, limits: ReadLimits, retried = false): Promise<Span> {
     try {
       return await this.readTail(pk, offset, limits);
     } catch (err) {
@@ -78,7 +134,7 @@ export class LogReader {
     }
   }
 
-  private async readTail(pk: string, offset: number, limits: ReadLimits): Promise<ReadResult> {
+  private async readTail(pk: string, offset: number, limits: ReadLimits): Promise<Span> {
     const items: TailItem[] = [];
     let bytes = 0;
     // At a batch boundary this container has seen (where its last fetch or append
@@ -147,7 +203,7 @@ export class LogReader {
       // Nothing to read, so the log start only informs: the last one read does (a
       // caught-up consumer's polls then cost one look each).
       const logStartOffset = await this.views.lastLogStartOffset(pk);
-      return { records: [], nextOffset: offset, highWatermark: offset, logStartOffset };
+      return { batches: [], end: offset, highWatermark: offset, logStartOffset };
     }
     const last = items.at(-1);
     const lastEnd = last ? last.offset + last.count : previousEnd!;
@@ -158,24 +214,18 @@ export class LogReader {
       throw new OffsetOutOfRangeError(offset, logStartOffset, highWatermark);
     }
 
-    const records: StoredRecord[] = [];
-    for (const item of items) {
-      for (const record of await this.tail.recordsOf(pk, item)) {
-        if (record.offset >= offset && records.length < limits.maxRecords) records.push(record);
-      }
-    }
-    const nextOffset = records.length > 0 ? records.at(-1)!.offset + 1 : offset;
-    return { records, nextOffset, highWatermark, logStartOffset };
+    const batches = await Promise.all(items.map((item) => this.tail.storedBatchOf(pk, item)));
+    return { batches, end: offset, highWatermark, logStartOffset };
   }
 
   /** Reads from the sealed segment holding `offset`, with a range GET sized by its index. */
-  private async readSealed(pk: string, offset: number, limits: ReadLimits): Promise<ReadResult> {
+  private async readSealed(pk: string, offset: number, limits: ReadLimits): Promise<Span> {
     let segment = await this.segments.containing(pk, offset);
     if (!segment) {
       // Below the log start, or beyond everything: answer with fresh bounds.
       this.views.forgetLogStart(pk);
       const bounds = await this.views.bounds(pk);
-      if (offset === bounds.highWatermark && offset >= bounds.logStartOffset) return { records: [], nextOffset: offset, ...bounds };
+      if (offset === bounds.highWatermark && offset >= bounds.logStartOffset) return { batches: [], end: offset, ...bounds };
       if (offset >= bounds.logStartOffset && offset < bounds.highWatermark) {
         // The tail moved into a segment while we looked: look once more.
         segment = await this.segments.containing(pk, offset);
@@ -186,17 +236,17 @@ export class LogReader {
     if (offset < logStartOffset) {
       throw new OffsetOutOfRangeError(offset, logStartOffset, await this.views.highWatermarkAtLeast(pk, segment.endOffset));
     }
-    const { records, scannedTo } = await this.recordsFromSegment(segment, offset, limits);
-    const nextOffset = records.length > 0 ? records.at(-1)!.offset + 1 : Math.max(offset, scannedTo);
-    return { records, nextOffset, highWatermark: await this.views.highWatermarkAtLeast(pk, segment.endOffset), logStartOffset };
+    const { batches, scannedTo } = await this.batchesFromSegment(segment, offset, limits);
+    return { batches, end: Math.max(offset, scannedTo), highWatermark: await this.views.highWatermarkAtLeast(pk, segment.endOffset), logStartOffset };
   }
 
-  private async recordsFromSegment(
+  /** The segment's batches holding records at or past `offset`, as many as the limits ask for. */
+  private async batchesFromSegment(
     segment: SegmentRecord,
     offset: number,
     limits: ReadLimits,
-  ): Promise<{ records: StoredRecord[]; scannedTo: number }> {
-    if (!segment.key) return { records: [], scannedTo: segment.endOffset };
+  ): Promise<{ batches: StoredBatch[]; scannedTo: number }> {
+    if (!segment.key) return { batches: [], scannedTo: segment.endOffset };
     // Read what maxBytes allows, or less when maxRecords of the segment's average size need less.
     const averageRecordBytes = segment.bytes / Math.max(1, segment.recordCount);
     const wanted = Math.min(limits.maxBytes, Math.ceil(limits.maxRecords * averageRecordBytes));
@@ -209,17 +259,13 @@ export class LogReader {
       const from = range.start + read.consumed;
       batches = completeBatches(await this.segments.readRange(segment.key, from, from + read.partialLength)).batches;
     }
-    const records: StoredRecord[] = [];
     let scannedTo = offset;
-    for (const { header, records: batchRecords } of batches) {
-      for (const record of batchRecords) {
-        if (record.offset >= offset && records.length < limits.maxRecords) records.push(record);
-      }
-      scannedTo = Math.max(scannedTo, header.baseOffset + header.lastOffsetDelta + 1);
-    }
+    for (const { header } of batches) scannedTo = Math.max(scannedTo, header.baseOffset + header.lastOffsetDelta + 1);
+    // The index entry may start before the offset: only batches with records at or past it count.
+    const reaching = batches.filter((b) => b.records.some((r) => r.offset >= offset));
     // Past the last batch the segment holds nothing more (compaction may have emptied its end).
-    if (range.end >= segment.bytes && records.length === 0) scannedTo = segment.endOffset;
-    return { records, scannedTo };
+    if (range.end >= segment.bytes && reaching.length === 0) scannedTo = segment.endOffset;
+    return { batches: reaching, scannedTo };
   }
 }
 

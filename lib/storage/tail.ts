@@ -10,7 +10,7 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { decodeBatch, setBaseOffset, type StoredRecord } from '../core/codec/record-batch.ts';
+import { decodeBatch, setBaseOffset, type StoredBatch, type StoredRecord } from '../core/codec/record-batch.ts';
 import { backoffDelay, sleep } from '../core/backoff.ts';
 import { CorruptRecordError, ThrottledError } from '../core/errors.ts';
 import type { ObjectReader } from './objects.ts';
@@ -99,12 +99,18 @@ export class TailStore {
     return batch;
   }
 
-  async recordsOf(pk: string, item: TailItem): Promise<StoredRecord[]> {
-    const { records } = decodeBatch(await this.batchOf(pk, item));
+  /** The batch's bytes and what they decode to, checked against the item's record count. */
+  async storedBatchOf(pk: string, item: TailItem): Promise<StoredBatch> {
+    const bytes = await this.batchOf(pk, item);
+    const { header, records } = decodeBatch(bytes);
     if (records.length !== item.count) {
       throw new CorruptRecordError(`batch at ${pk}@${item.offset} holds ${records.length} records, its item says ${item.count}`);
     }
-    return records;
+    return { header, records, bytes };
+  }
+
+  async recordsOf(pk: string, item: TailItem): Promise<StoredRecord[]> {
+    return (await this.storedBatchOf(pk, item)).records;
   }
 
   /**

@@ -494,7 +494,8 @@ describe('completeBatches', () => {
     expect(exact.batches).toHaveLength(3);
     expect(exact.partialLength).toBeUndefined();
     expect(completeBatches(bytes)).toMatchObject({ consumed: bytes.length });
-    expect(completeBatches(bytes).batches).toEqual(decodeBatches(bytes));
+    expect(completeBatches(bytes).batches.map(({ bytes: _, ...decoded }) => decoded)).toEqual(decodeBatches(bytes));
+    expect(Buffer.concat(completeBatches(bytes).batches.map((b) => b.bytes))).toEqual(bytes);
     expect(completeBatches(Buffer.alloc(0))).toEqual({ batches: [], consumed: 0 });
   });
 

@@ -81,6 +81,11 @@ export interface DecodedBatch {
   readonly records: StoredRecord[];
 }
 
+/** A batch's bytes as stored (compressed or not, with its real base offset) and what they decode to. */
+export interface StoredBatch extends DecodedBatch {
+  readonly bytes: Buffer;
+}
+
 /** Bytes of a batch with no records: everything up to and including the record count. */
 export const BATCH_OVERHEAD = 61;
 
