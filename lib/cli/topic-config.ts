@@ -3,7 +3,7 @@
  * names them (`retentionMs=86400000`), turned into the API's typed config and back.
  */
 import type { TopicConfig } from '../client/client.ts';
-import { apiConfigKey, apiConfigKeys, kafkaConfigNames } from '../client/config-names.ts';
+import { apiConfigKey, apiConfigKeys, kafkaConfigNames } from '../core/topic-config.ts';
 import { defaultTopicConfig } from '../core/topic-config.ts';
 import { UsageError } from './errors.ts';
 

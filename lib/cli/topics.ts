@@ -4,7 +4,7 @@ import { RemoteError } from '../client/errors.ts';
 import { clientFor, commonHelp, parseFlags, parseIntFlag, required, type CommandSpec } from './args.ts';
 import { InputError, UsageError } from './errors.ts';
 import type { CliIo, Output } from './io.ts';
-import { kafkaConfigNames } from '../client/config-names.ts';
+import { kafkaConfigNames } from '../core/topic-config.ts';
 import { formatConfig, parseConfigEntries, parseConfigList, parseConfigNames } from './topic-config.ts';
 
 export const topicsHelp = `Usage: sluice topics <create|list|describe|alter|delete> [options]

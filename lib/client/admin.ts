@@ -4,7 +4,7 @@
  * Names, arguments and answers follow kafkajs where the concept is the same; offsets are
  * strings there, so they are here.
  */
-import { apiConfigKey, apiConfigKeys, kafkaConfigNames } from './config-names.ts';
+import { apiConfigKey, apiConfigKeys, kafkaConfigNames } from '../core/topic-config.ts';
 import { ConfigError, InvalidRequestError, SluiceError } from '../core/errors.ts';
 import { RemoteError } from './errors.ts';
 import type { SluiceClient } from './client.ts';

@@ -35,6 +35,29 @@ export const defaultTopicConfig: TopicConfig = {
   compressionType: 'producer',
 };
 
+/**
+ * Kafka's name of each config key (the API's are camelCase), in the order `topics
+ * describe` shows them: the CLI, the SDK's admin and the Kafka gateway speak Kafka's.
+ */
+export const kafkaConfigNames: Readonly<Record<keyof TopicConfig, string>> = {
+  cleanupPolicy: 'cleanup.policy',
+  retentionMs: 'retention.ms',
+  retentionBytes: 'retention.bytes',
+  maxMessageBytes: 'max.message.bytes',
+  segmentBytes: 'segment.bytes',
+  segmentMs: 'segment.ms',
+  deleteRetentionMs: 'delete.retention.ms',
+  compressionType: 'compression.type',
+};
+
+export const apiConfigKeys = Object.keys(kafkaConfigNames) as Array<keyof TopicConfig>;
+
+/** The API key for a Kafka or camelCase name, or undefined if unknown. */
+export function apiConfigKey(name: string): keyof TopicConfig | undefined {
+  const trimmed = name.trim();
+  return apiConfigKeys.find((key) => key === trimmed || kafkaConfigNames[key] === trimmed);
+}
+
 /** The codec a batch is stored with: the topic's, or with 'producer' the request's own (default none). */
 export function batchCompression(compressionType: CompressionType, requested: Compression | undefined): Compression {
   if (compressionType === 'producer') return requested ?? 'none';
