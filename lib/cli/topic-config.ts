@@ -3,8 +3,7 @@
  * names them (`retentionMs=86400000`), turned into the API's typed config and back.
  */
 import type { TopicConfig } from '../client/client.ts';
-import { apiConfigKey, apiConfigKeys, kafkaConfigNames } from '../core/topic-config.ts';
-import { defaultTopicConfig } from '../core/topic-config.ts';
+import { apiConfigKey, apiConfigKeys, configValueFromText, defaultTopicConfig, kafkaConfigNames } from '../core/topic-config.ts';
 import { UsageError } from './errors.ts';
 
 type ConfigKey = keyof TopicConfig;
@@ -48,16 +47,14 @@ export function parseConfigNames(values: readonly string[] | undefined): Partial
 }
 
 function parseValue(key: ConfigKey, value: string): string | number {
-  if (key === 'cleanupPolicy') {
-    if (value !== 'delete' && value !== 'compact') {
-      throw new UsageError(`cleanup.policy must be delete or compact, not '${value}'`);
-    }
-    return value;
+  if (key === 'cleanupPolicy' && value !== 'delete' && value !== 'compact') {
+    throw new UsageError(`cleanup.policy must be delete or compact, not '${value}'`);
   }
-  // -1 is Kafka's "no limit" for retention; the server decides what else it accepts.
-  const number = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(number)) throw new UsageError(`${kafkaConfigNames[key]} must be an integer, not '${value}'`);
-  return number;
+  // Text keys go as they are (the server checks compression.type); -1 is Kafka's "no
+  // limit" for retention, and the server decides what else it accepts.
+  const parsed = configValueFromText(key, value);
+  if (Number.isNaN(parsed)) throw new UsageError(`${kafkaConfigNames[key]} must be an integer, not '${value}'`);
+  return parsed;
 }
 
 /** `cleanup.policy=delete,retention.ms=604800000,...` as kafka-topics prints Configs. */

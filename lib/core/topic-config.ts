@@ -58,6 +58,15 @@ export function apiConfigKey(name: string): keyof TopicConfig | undefined {
   return apiConfigKeys.find((key) => key === trimmed || kafkaConfigNames[key] === trimmed);
 }
 
+/**
+ * A config value as Kafka's tools write it, text: a number for numeric keys (anything else
+ * is NaN, which mergeTopicConfig refuses with the key's rule), the text itself otherwise.
+ */
+export function configValueFromText(key: keyof TopicConfig, text: string): string | number {
+  if (typeof defaultTopicConfig[key] === 'string') return text;
+  return /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+}
+
 /** The codec a batch is stored with: the topic's, or with 'producer' the request's own (default none). */
 export function batchCompression(compressionType: CompressionType, requested: Compression | undefined): Compression {
   if (compressionType === 'producer') return requested ?? 'none';

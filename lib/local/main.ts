@@ -23,6 +23,11 @@ import { createStorage, type Storage } from '../storage/index.ts';
 import { startDynamoDbLocal, startS3Emulator, type DynamoDbLocal, type Emulator } from './emulators.ts';
 import { isAlive, lockDataDir, type DataDirLock } from './lock.ts';
 import { serve, type RunningServer } from './server.ts';
+import { createGateway } from '../kafka/gateway.ts';
+import { serveKafka, type RunningKafkaServer } from '../kafka/server.ts';
+
+/** One local cluster, one id: Kafka clients compare it across reconnects. */
+const localClusterId = 'sluice-local';
 
 const usage = `Usage: sluice local [options]
 
@@ -38,6 +43,12 @@ Options:
   --s3-port <n>         S3 emulator port (default: a free one)
   --jobs-interval-ms <n> run sealing, retention and compaction this often (default 60000; 0: never)
   --inline-batch-bytes <n> larger stored batches are staged in S3 behind a pointer item (default 8960)
+  --kafka-port <n>      Kafka protocol port (default 9092; 0: off)
+  --kafka-advertised-host <host>
+                        the host Kafka clients are told to connect to (default: --host)
+  --auto-create-topics <true|false>
+                        a Kafka client's Metadata request for an unknown topic creates it
+                        with one partition (default true, as Kafka's)
   -h, --help            show this help
 
 Environment:
@@ -50,6 +61,9 @@ Environment:
 /** s3rver knows only this key pair; DynamoDB Local takes any. */
 const emulatorCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 const defaultPort = 8790;
+const defaultKafkaPort = 9092;
+/** The largest Kafka request frame: Kafka's socket.request.max.bytes default. */
+const maxKafkaFrameBytes = 100 * 1024 * 1024;
 const defaultHost = '127.0.0.1';
 
 interface LocalOptions {
@@ -60,6 +74,9 @@ interface LocalOptions {
   readonly s3Port?: number;
   readonly jobsIntervalMs: number;
   readonly inlineBatchBytes?: number;
+  readonly kafkaPort: number;
+  readonly kafkaAdvertisedHost?: string;
+  readonly autoCreateTopics: boolean;
 }
 
 /**
@@ -139,6 +156,7 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
   let s3: Emulator | undefined;
   let storage: Storage | undefined;
   let server: RunningServer | undefined;
+  let kafka: RunningKafkaServer | undefined;
   let jobsTimer: NodeJS.Timeout | undefined;
   let jobsRunning: Promise<void> = Promise.resolve();
   let lock: DataDirLock | undefined;
@@ -146,6 +164,7 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
   const shutdown = async (): Promise<void> => {
     clearInterval(jobsTimer);
     await server?.close();
+    await kafka?.close();
     await jobsRunning;
     storage?.destroy();
     await Promise.all([dynamodb?.stop(), s3?.stop()]);
@@ -166,6 +185,10 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
     }
     if (!(await isBindable(options.host, options.port))) {
       fail(`port ${options.port} on ${options.host} is already in use (another sluice local? choose one with --port)`);
+      return 1;
+    }
+    if (options.kafkaPort !== 0 && !(await isBindable(options.host, options.kafkaPort))) {
+      fail(`port ${options.kafkaPort} on ${options.host} is already in use (a Kafka broker? choose one with --kafka-port, 0 for none)`);
       return 1;
     }
     if (dynamodbEndpoint && options.dynamodbPort !== undefined) out(`note: --dynamodb-port is ignored, using ${dynamodbEndpoint}`);
@@ -206,6 +229,21 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
       port: options.port,
       maxRequestBytes: defaultApiConfig.maxRequestBytes,
     });
+    if (options.kafkaPort !== 0) {
+      const kafkaStorage = storage;
+      kafka = await serveKafka((frame, connection) => gateway(frame, connection), {
+        host: options.host,
+        port: options.kafkaPort,
+        maxFrameBytes: maxKafkaFrameBytes,
+      });
+      const gateway = createGateway(kafkaStorage, {
+        nodeId: 0,
+        advertisedHost: options.kafkaAdvertisedHost ?? options.host,
+        advertisedPort: kafka.port,
+        clusterId: localClusterId,
+        autoCreateTopics: options.autoCreateTopics,
+      });
+    }
 
     // Relative when inside the working folder, else absolute (not ../../tmp/...).
     const inCwd = relative(process.cwd(), options.dataDir);
@@ -216,6 +254,7 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
     out(`  DynamoDB  ${config.dynamodbEndpoint}${dynamodb ? `  (DynamoDB Local, ${join(shownDir, 'dynamodb')})` : ''}`);
     out(`  S3        ${config.s3Endpoint}${s3 ? `  (s3rver, ${join(shownDir, 's3')}, key S3RVER/S3RVER)` : ''}`);
     out(`  region    ${region}; tables ${config.tables.topics}, ${config.tables.log}; bucket ${config.bucket}`);
+    if (kafka) out(`  Kafka     ${options.kafkaAdvertisedHost ?? options.host}:${kafka.port}  (bootstrap server for Kafka clients)`);
     if (server.url !== `http://${defaultHost}:${defaultPort}`) out(`  for the CLI: export SLUICE_ENDPOINT=${server.url}`);
 
     if (options.jobsIntervalMs > 0) {
@@ -272,6 +311,9 @@ function parseOptions(argv: string[], cwd: string): LocalOptions | 'help' {
       's3-port': { type: 'string' },
       'jobs-interval-ms': { type: 'string' },
       'inline-batch-bytes': { type: 'string' },
+      'kafka-port': { type: 'string' },
+      'kafka-advertised-host': { type: 'string' },
+      'auto-create-topics': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -288,7 +330,15 @@ function parseOptions(argv: string[], cwd: string): LocalOptions | 'help' {
     ...(values['inline-batch-bytes'] !== undefined
       ? { inlineBatchBytes: parseInlineBatchBytes(values['inline-batch-bytes'], '--inline-batch-bytes') }
       : {}),
+    kafkaPort: values['kafka-port'] === undefined ? defaultKafkaPort : parsePort('--kafka-port', values['kafka-port']),
+    ...(values['kafka-advertised-host'] ? { kafkaAdvertisedHost: values['kafka-advertised-host'] } : {}),
+    autoCreateTopics: parseBoolean('--auto-create-topics', values['auto-create-topics'] ?? 'true'),
   };
+}
+
+function parseBoolean(flag: string, text: string): boolean {
+  if (text !== 'true' && text !== 'false') throw new Error(`${flag} takes true or false, not '${text}'`);
+  return text === 'true';
 }
 
 function parseInterval(text: string): number {

@@ -85,7 +85,7 @@ describe('sluice CLI against sluice local', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    runner = spawn(process.execPath, [bin, 'local', '--port', String(port), '--data-dir', dataDir], {
+    runner = spawn(process.execPath, [bin, 'local', '--port', String(port), '--kafka-port', '0', '--data-dir', dataDir], {
       cwd: root,
       env: runnerEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],

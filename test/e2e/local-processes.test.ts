@@ -123,7 +123,7 @@ function run(command: string, args: string[]): Running {
 
 /** `node bin/sluice.js local --port 0 --data-dir <dir>`: no npm or shell in between. */
 function sluiceLocal(dir: string): Running {
-  return run(process.execPath, [bin, 'local', '--port', '0', '--data-dir', dir, '--jobs-interval-ms', '0']);
+  return run(process.execPath, [bin, 'local', '--port', '0', '--kafka-port', '0', '--data-dir', dir, '--jobs-interval-ms', '0']);
 }
 
 /** Waits for the banner and reads the three ports from it. */

@@ -15,6 +15,8 @@ export interface SluiceLocal {
   readonly port: number;
   /** e.g. `http://127.0.0.1:41234` */
   readonly url: string;
+  /** Its Kafka protocol listener, e.g. `127.0.0.1:41235`. */
+  readonly bootstrapServer: string;
   /** What the runner printed so far, for failure messages. */
   output(): string;
   /** SIGTERM (it stops its emulators), SIGKILL after 30 s; then removes the data folder. */
@@ -33,8 +35,9 @@ export async function startSluiceLocal(options: { timeoutMs?: number; args?: rea
   const timeoutMs = options.timeoutMs ?? 90_000;
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-local-'));
   const port = await freePort();
+  const kafkaPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const args = ['local', '--port', String(port), '--data-dir', dataDir, ...(options.args ?? ['--jobs-interval-ms', '0'])];
+  const args = ['local', '--port', String(port), '--kafka-port', String(kafkaPort), '--data-dir', dataDir, ...(options.args ?? ['--jobs-interval-ms', '0'])];
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sluice.js'), ...args], {
     cwd: repoRoot,
     env: withoutAwsEndpoints(),
@@ -71,5 +74,5 @@ export async function startSluiceLocal(options: { timeoutMs?: number; args?: rea
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { port, url, output: () => output, stop };
+  return { port, url, bootstrapServer: `127.0.0.1:${kafkaPort}`, output: () => output, stop };
 }

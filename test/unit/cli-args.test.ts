@@ -25,6 +25,7 @@ describe('topic config keys', () => {
         'segment.bytes=67108864',
         'segment.ms=600000',
         'delete.retention.ms=3600000',
+        'compression.type=zstd',
       ]),
     ).toEqual({
       retentionMs: 86_400_000,
@@ -34,6 +35,7 @@ describe('topic config keys', () => {
       segmentBytes: 67_108_864,
       segmentMs: 600_000,
       deleteRetentionMs: 3_600_000,
+      compressionType: 'zstd',
     });
   });
 

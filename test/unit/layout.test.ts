@@ -24,7 +24,7 @@ const mayUse: Record<string, readonly string[]> = {
   'lib/trigger': ['lib/core', 'lib/client', 'lib/storage'],
   'lib/console': ['lib/core', 'lib/client'],
   'lib/cli': ['lib/core', 'lib/client'],
-  'lib/local': ['lib/core', 'lib/api', 'lib/jobs', 'lib/storage'],
+  'lib/local': ['lib/core', 'lib/api', 'lib/jobs', 'lib/kafka', 'lib/storage'],
   'lib/infra': ['lib/core', 'lib/storage'],
   functions: ['lib/core', 'lib/api', 'lib/jobs', 'lib/storage'],
   bin: ['lib/core', 'lib/cli', 'lib/infra', 'lib/local'],

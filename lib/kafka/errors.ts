@@ -1,0 +1,36 @@
+/**
+ * Sluice's typed errors as Kafka's error codes: the one place the gateway maps them, as
+ * lib/api/respond.ts does for HTTP. Transient storage faults become REQUEST_TIMED_OUT,
+ * which every client retries.
+ */
+import {
+  CorruptRecordError,
+  FencedError,
+  InvalidRequestError,
+  OffsetOutOfRangeError,
+  OutOfOrderSequenceError,
+  ProduceInProgressError,
+  RecordTooLargeError,
+  ThrottledError,
+  TopicExistsError,
+  TopicNotFoundError,
+  UnavailableError,
+  UnknownProducerError,
+} from '../core/errors.ts';
+import { KafkaErrors, type KafkaError } from './protocol/index.ts';
+
+export function kafkaErrorOf(error: unknown): KafkaError {
+  if (error instanceof TopicNotFoundError) return KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION;
+  if (error instanceof OffsetOutOfRangeError) return KafkaErrors.OFFSET_OUT_OF_RANGE;
+  if (error instanceof RecordTooLargeError) return KafkaErrors.MESSAGE_TOO_LARGE;
+  if (error instanceof CorruptRecordError) return KafkaErrors.CORRUPT_MESSAGE;
+  if (error instanceof FencedError) return KafkaErrors.INVALID_PRODUCER_EPOCH;
+  if (error instanceof OutOfOrderSequenceError) return KafkaErrors.OUT_OF_ORDER_SEQUENCE_NUMBER;
+  if (error instanceof UnknownProducerError) return KafkaErrors.UNKNOWN_PRODUCER_ID;
+  if (error instanceof TopicExistsError) return KafkaErrors.TOPIC_ALREADY_EXISTS;
+  if (error instanceof InvalidRequestError) return KafkaErrors.INVALID_REQUEST;
+  if (error instanceof ProduceInProgressError || error instanceof ThrottledError || error instanceof UnavailableError) {
+    return KafkaErrors.REQUEST_TIMED_OUT;
+  }
+  return KafkaErrors.UNKNOWN_SERVER_ERROR;
+}

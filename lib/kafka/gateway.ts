@@ -1,0 +1,55 @@
+/**
+ * The Kafka gateway: one frame in, one frame out, over the same storage the HTTP API uses.
+ * Stateless, as Tansu's brokers and WarpStream's agents are: this gateway is the only
+ * broker in its own Metadata answer, leader of every partition and the controller, and
+ * storage's conditional writes order everything, so any number of gateways serve one
+ * cluster.
+ *
+ * A frame whose header cannot be read, an API this gateway does not serve, or a version
+ * outside its range closes the connection (the transport's doing, on a throw), except
+ * ApiVersions, which answers UNSUPPORTED_VERSION with the ranges served, in v0, so the
+ * client can pick a version and ask again (Kafka's KIP-511 rule).
+ */
+import type { Storage } from '../storage/index.ts';
+import { apiVersionsHandler } from './handlers/api-versions.ts';
+import { createTopicsHandler } from './handlers/create-topics.ts';
+import { fetchHandler } from './handlers/fetch.ts';
+import { initProducerIdHandler } from './handlers/init-producer-id.ts';
+import { listOffsetsHandler } from './handlers/list-offsets.ts';
+import { metadataHandler } from './handlers/metadata.ts';
+import { produceHandler } from './handlers/produce.ts';
+import type { ApiHandler, ApiRange, GatewaySettings } from './handler.ts';
+import { ApiVersions, decode, decodeRequestHeader, encodeResponse, KafkaErrors, ProtocolError } from './protocol/index.ts';
+import type { FrameHandler } from './server.ts';
+
+export const handlers: readonly ApiHandler[] = [
+  apiVersionsHandler,
+  metadataHandler,
+  produceHandler,
+  fetchHandler,
+  listOffsetsHandler,
+  initProducerIdHandler,
+  createTopicsHandler,
+];
+
+const byKey = new Map(handlers.map((h) => [h.api.apiKey, h]));
+
+/** The ranges ApiVersions advertises: exactly what is served. */
+const served: readonly ApiRange[] = handlers.map((h) => ({ apiKey: h.api.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }));
+
+export function createGateway(storage: Storage, settings: GatewaySettings): FrameHandler {
+  return async (frame, connection) => {
+    const { header, api, bodyOffset } = decodeRequestHeader(frame);
+    const { requestApiKey: key, requestApiVersion: version, correlationId } = header;
+    const handler = byKey.get(key);
+    if (!api || !handler) throw new ProtocolError(`API key ${key} is not served here`);
+    if (version < handler.minVersion || version > handler.maxVersion) {
+      if (api.apiKey !== ApiVersions.apiKey) throw new ProtocolError(`${api.name} v${version} is not served here`);
+      return encodeResponse(ApiVersions, 0, correlationId, { errorCode: KafkaErrors.UNSUPPORTED_VERSION.code, apiKeys: served });
+    }
+    const { value } = decode(api.request, version, frame, bodyOffset);
+    const body = await handler.handle(value, version, { storage, settings, connection, served });
+    return body === undefined ? undefined : encodeResponse(api, version, correlationId, body);
+  };
+}
+

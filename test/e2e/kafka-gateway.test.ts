@@ -1,0 +1,182 @@
+/**
+ * The Kafka protocol gateway of a running `sluice local`, driven by real Kafka clients:
+ * kafkajs (admin, idempotent producer, ListOffsets) and kcat (librdkafka: produce with
+ * every codec, consume to the end), with what each stores checked through the HTTP API,
+ * and bad frames that must close one connection, never the gateway.
+ */
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { promisify } from 'node:util';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiVersions, decodeResponse, encodeRequest, KafkaErrors, Metadata } from '../../lib/kafka/protocol/index.ts';
+import { startSluiceLocal, type SluiceLocal } from '../support/sluice-local.ts';
+
+const run = promisify(execFile);
+
+interface FetchedRecord {
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+describe('the Kafka gateway of sluice local', () => {
+  let local: SluiceLocal;
+  let kafka: Kafka;
+  beforeAll(async () => {
+    local = await startSluiceLocal();
+    kafka = new Kafka({ clientId: 'sluice-test', brokers: [local.bootstrapServer], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  }, 120_000);
+  afterAll(() => local?.stop());
+
+  async function httpRecords(topic: string, partition: number): Promise<FetchedRecord[]> {
+    const answer = await fetch(`${local.url}/v1/topics/${topic}/partitions/${partition}/records?offset=0&maxRecords=1000`);
+    expect(answer.status).toBe(200);
+    return ((await answer.json()) as { records: FetchedRecord[] }).records;
+  }
+
+  it('kafkajs: admin creates a topic, an idempotent producer sends compressed keyed records, HTTP reads them at the offsets it was told', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      expect(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '86400000' }] }] })).toBe(true);
+      const described = (await (await fetch(`${local.url}/v1/topics/orders`)).json()) as { partitions: unknown[]; config: { retentionMs: number } };
+      expect(described.partitions).toHaveLength(3);
+      expect(described.config.retentionMs).toBe(86_400_000);
+
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const messages = Array.from({ length: 30 }, (_, i) => ({ key: `customer-${i % 5}`, value: JSON.stringify({ order: i }), headers: { source: `web-${i}` }, timestamp: String(1_790_000_000_000 + i) }));
+      const sent = await producer.send({ topic: 'orders', compression: CompressionTypes.GZIP, messages });
+      await producer.disconnect();
+      expect(sent.every((r) => r.errorCode === 0)).toBe(true);
+
+      // Each partition holds its keys' records in send order, at the offsets kafkajs was told.
+      let total = 0;
+      const partitionOf = new Map<number, number>();
+      const partitionOfOrder = (order: number) => partitionOf.get(order);
+      for (const { partition, baseOffset } of sent) {
+        const stored = await httpRecords('orders', partition);
+        expect(stored[0]?.offset).toBe(Number(baseOffset));
+        for (const record of stored) {
+          const i = (JSON.parse(record.value!) as { order: number }).order;
+          partitionOf.set(i, partition);
+          expect(record).toEqual({ offset: record.offset, key: `customer-${i % 5}`, value: JSON.stringify({ order: i }), headers: { source: `web-${i}` }, timestamp: 1_790_000_000_000 + i });
+        }
+        expect(stored.map((r) => (JSON.parse(r.value!) as { order: number }).order)).toEqual([...stored.map((r) => (JSON.parse(r.value!) as { order: number }).order)].sort((a, b) => a - b));
+        total += stored.length;
+      }
+      expect(total).toBe(30);
+
+      // ListOffsets: latest per partition, earliest 0, and by time.
+      const offsets = await admin.fetchTopicOffsets('orders');
+      expect(offsets.reduce((n, o) => n + Number(o.high), 0)).toBe(30);
+      expect(offsets.every((o) => o.low === '0')).toBe(true);
+      // By time: the partition holding order 29 answers its offset; the others have nothing
+      // that recent, which kafkajs reads as their end.
+      const last = sent.find((r) => r.partition === partitionOfOrder(29))!;
+      const lastOffset = (await httpRecords('orders', last.partition)).find((r) => r.value === JSON.stringify({ order: 29 }))!.offset;
+      const byTime = await admin.fetchTopicOffsetsByTimestamp('orders', 1_790_000_000_000 + 29);
+      for (const { partition, offset } of byTime) {
+        const high = offsets.find((o) => o.partition === partition)!.high;
+        expect(offset, `partition ${partition}`).toBe(partition === last.partition ? String(lastOffset) : high);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }, 60_000);
+
+  it('kcat: lines produced with each codec come back in order per partition; records produced over HTTP are seen too', async () => {
+    await fetch(`${local.url}/v1/topics`, { method: 'POST', body: JSON.stringify({ name: 'lines', partitions: 2 }) });
+    const sent: string[] = [];
+    for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
+      const lines = Array.from({ length: 4 }, (_, i) => `key-${i % 2}:${codec}-${i}`);
+      sent.push(...lines);
+      const producer = run('kcat', ['-b', local.bootstrapServer, '-t', 'lines', '-P', '-K:', '-z', codec], { timeout: 30_000 });
+      producer.child.stdin!.end(`${lines.join('\n')}\n`);
+      await producer;
+    }
+    const http = await fetch(`${local.url}/v1/topics/lines/records`, {
+      method: 'POST',
+      body: JSON.stringify({ records: [{ key: 'key-0', value: 'over-http', headers: { via: 'http' }, partition: 0 }] }),
+    });
+    expect(http.status).toBe(200);
+
+    const { stdout } = await run('kcat', ['-b', local.bootstrapServer, '-t', 'lines', '-C', '-e', '-q', '-f', '%p|%o|%k|%s|%h\\n'], { timeout: 30_000 });
+    const read = stdout.trim().split('\n').map((line) => line.split('|'));
+    expect(read).toHaveLength(sent.length + 1);
+    for (const partition of ['0', '1']) {
+      const here = read.filter(([p]) => p === partition);
+      expect(here.map(([, offset]) => Number(offset)), `offsets of partition ${partition}`).toEqual(here.map((_, i) => i));
+      const keys = new Set(here.map(([, , key]) => key));
+      // Keys hash to one partition each; each key's lines arrive in the order sent.
+      for (const key of keys) {
+        const values = here.filter(([, , k]) => k === key).map(([, , , value]) => value).filter((v) => v !== 'over-http');
+        expect(values).toEqual(sent.filter((line) => line.startsWith(`${key}:`)).map((line) => line.slice(key!.length + 1)));
+      }
+    }
+    expect(read.find(([, , , value]) => value === 'over-http')).toEqual(['0', expect.any(String), 'key-0', 'over-http', 'via=http']);
+  }, 90_000);
+
+  it('a bad frame closes its own connection; the gateway goes on serving others', async () => {
+    const [host, port] = local.bootstrapServer.split(':') as [string, string];
+    /** Sends bytes and answers what came back before the gateway closed the connection (or 2 s passed). */
+    const exchange = (bytes: Buffer) =>
+      new Promise<{ closed: boolean; data: Buffer }>((resolve) => {
+        const socket = net.connect(Number(port), host);
+        const chunks: Buffer[] = [];
+        const timer = setTimeout(() => {
+          socket.destroy();
+          resolve({ closed: false, data: Buffer.concat(chunks) });
+        }, 2000);
+        socket.on('data', (c) => chunks.push(c));
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolve({ closed: true, data: Buffer.concat(chunks) });
+        });
+        socket.on('error', () => undefined);
+        socket.write(bytes);
+      });
+    const sized = (body: Buffer) => {
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(body.length);
+      return Buffer.concat([size, body]);
+    };
+
+    const healthy = async () => {
+      const { stdout } = await run('kcat', ['-b', local.bootstrapServer, '-L', '-J'], { timeout: 20_000 });
+      expect((JSON.parse(stdout) as { brokers: unknown[] }).brokers).toHaveLength(1);
+    };
+
+    let seed = 7;
+    const random = Buffer.from(Array.from({ length: 4096 }, () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff));
+    const cases: Array<[string, Buffer]> = [
+      ['random bytes', random],
+      ['a declared size of 2 GB', Buffer.from([0x7f, 0xff, 0xff, 0xff, 1, 2, 3])],
+      ['a negative size', Buffer.from([0xff, 0xff, 0xff, 0xf0])],
+      ['an unknown API key', sized(Buffer.from([0x7f, 0x00, 0, 0, 0, 0, 0, 1, 0xff, 0xff]))],
+      ['Metadata at version 99', sized(Buffer.concat([encodeRequest(Metadata, 1, { correlationId: 1, clientId: 't' }, { topics: [] }).subarray(0, 2), Buffer.from([0, 99]), encodeRequest(Metadata, 1, { correlationId: 1, clientId: 't' }, { topics: [] }).subarray(4)]))],
+      ['a body cut short', sized(encodeRequest(Metadata, 1, { correlationId: 1, clientId: 't' }, { topics: [{ name: 'orders' }] }).subarray(0, 12))],
+    ];
+    for (const [what, bytes] of cases) {
+      const { closed } = await exchange(bytes);
+      expect(closed, what).toBe(true);
+      await healthy();
+    }
+    // A truncated frame waits for the rest; meanwhile other connections are served.
+    const waiting = exchange(Buffer.from([0, 0, 1, 0, 0, 3]));
+    await healthy();
+    expect((await waiting).closed).toBe(false);
+
+    // ApiVersions at a version not served: UNSUPPORTED_VERSION in v0, with the ranges served.
+    const request = encodeRequest(ApiVersions, 3, { correlationId: 42, clientId: 't' }, {});
+    request.writeInt16BE(99, 2);
+    const { data } = await exchange(sized(request));
+    const answer = decodeResponse(ApiVersions, 0, data.subarray(4));
+    expect(answer.correlationId).toBe(42);
+    expect(answer.body.errorCode).toBe(KafkaErrors.UNSUPPORTED_VERSION.code);
+    expect(answer.body.apiKeys.find((k) => k.apiKey === ApiVersions.apiKey)).toEqual({ apiKey: 18, minVersion: 0, maxVersion: 3 });
+  }, 60_000);
+});
