@@ -19,7 +19,19 @@ import {
 } from '../core/errors.ts';
 import { KafkaErrors, type KafkaError } from './protocol/index.ts';
 
+/** A refusal only the Kafka protocol has a name for (no Sluice error means it). */
+export class KafkaRefusal extends Error {
+  override readonly name = 'KafkaRefusal';
+  constructor(
+    readonly kafka: KafkaError,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export function kafkaErrorOf(error: unknown): KafkaError {
+  if (error instanceof KafkaRefusal) return error.kafka;
   if (error instanceof TopicNotFoundError) return KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION;
   if (error instanceof OffsetOutOfRangeError) return KafkaErrors.OFFSET_OUT_OF_RANGE;
   if (error instanceof RecordTooLargeError) return KafkaErrors.MESSAGE_TOO_LARGE;

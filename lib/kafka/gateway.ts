@@ -12,7 +12,11 @@
  */
 import type { Storage } from '../storage/index.ts';
 import { apiVersionsHandler } from './handlers/api-versions.ts';
+import { describeConfigsHandler, incrementalAlterConfigsHandler } from './handlers/configs.ts';
+import { createPartitionsHandler } from './handlers/create-partitions.ts';
 import { createTopicsHandler } from './handlers/create-topics.ts';
+import { deleteTopicsHandler } from './handlers/delete-topics.ts';
+import { describeClusterHandler } from './handlers/describe-cluster.ts';
 import { fetchHandler } from './handlers/fetch.ts';
 import { initProducerIdHandler } from './handlers/init-producer-id.ts';
 import { listOffsetsHandler } from './handlers/list-offsets.ts';
@@ -30,6 +34,11 @@ export const handlers: readonly ApiHandler[] = [
   listOffsetsHandler,
   initProducerIdHandler,
   createTopicsHandler,
+  deleteTopicsHandler,
+  createPartitionsHandler,
+  describeConfigsHandler,
+  incrementalAlterConfigsHandler,
+  describeClusterHandler,
 ];
 
 const byKey = new Map(handlers.map((h) => [h.api.apiKey, h]));

@@ -235,6 +235,7 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
         host: options.host,
         port: options.kafkaPort,
         maxFrameBytes: maxKafkaFrameBytes,
+        onConnectionError: (error, connection) => out(`kafka: closed a connection from ${connection.remoteAddress}: ${firstLine(error)}`),
       });
       const gateway = createGateway(kafkaStorage, {
         nodeId: 0,

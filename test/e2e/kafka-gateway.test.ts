@@ -9,7 +9,21 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiVersions, decodeResponse, encodeRequest, KafkaErrors, Metadata } from '../../lib/kafka/protocol/index.ts';
+import {
+  ApiVersions,
+  decodeResponse,
+  DescribeCluster,
+  encodeRequest,
+  Fetch,
+  IncrementalAlterConfigs,
+  KafkaErrors,
+  Metadata,
+  Produce,
+  type ApiSpec,
+  type MessageInput,
+  type MessageValue,
+} from '../../lib/kafka/protocol/index.ts';
+import { encodeBatch, readBatchHeader } from '../../lib/core/codec/record-batch.ts';
 import { startSluiceLocal, type SluiceLocal } from '../support/sluice-local.ts';
 
 const run = promisify(execFile);
@@ -30,6 +44,43 @@ describe('the Kafka gateway of sluice local', () => {
     kafka = new Kafka({ clientId: 'sluice-test', brokers: [local.bootstrapServer], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
   }, 120_000);
   afterAll(() => local?.stop());
+
+  /** Sends bytes and answers what came back before the gateway closed the connection (or 2 s passed). */
+  function exchange(bytes: Buffer, waitMs = 2000): Promise<{ closed: boolean; data: Buffer }> {
+    const [host, port] = local.bootstrapServer.split(':') as [string, string];
+    return new Promise((resolve) => {
+      const socket = net.connect(Number(port), host);
+      const chunks: Buffer[] = [];
+      const finish = (closed: boolean) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ closed, data: Buffer.concat(chunks) });
+      };
+      const timer = setTimeout(() => finish(false), waitMs);
+      socket.on('data', (c) => {
+        chunks.push(c);
+        // One whole answer is all a request gets.
+        const all = Buffer.concat(chunks);
+        if (all.length >= 4 && all.length >= 4 + all.readInt32BE(0)) finish(false);
+      });
+      socket.on('close', () => finish(true));
+      socket.on('error', () => undefined);
+      socket.write(bytes);
+    });
+  }
+
+  function sized(body: Buffer): Buffer {
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(body.length);
+    return Buffer.concat([size, body]);
+  }
+
+  /** One request of `api` at `version` on a connection of its own; its decoded answer. */
+  async function ask<A extends ApiSpec>(api: A, version: number, body: MessageInput<A['request']>): Promise<MessageValue<A['response']>> {
+    const { data } = await exchange(sized(encodeRequest(api, version, { correlationId: 9, clientId: 'sluice-test' }, body)));
+    expect(data.length, `${api.name} v${version} answered`).toBeGreaterThan(4);
+    return decodeResponse(api, version, data.subarray(4)).body;
+  }
 
   async function httpRecords(topic: string, partition: number): Promise<FetchedRecord[]> {
     const answer = await fetch(`${local.url}/v1/topics/${topic}/partitions/${partition}/records?offset=0&maxRecords=1000`);
@@ -88,6 +139,80 @@ describe('the Kafka gateway of sluice local', () => {
     }
   }, 60_000);
 
+  it('kafkajs admin and raw requests: partitions grow, configs are described and altered, topics are deleted; Metadata v12 carries topic ids', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'billing', numPartitions: 2 }] });
+      const metadata = await ask(Metadata, 12, { topics: [{ name: 'billing' }], allowAutoTopicCreation: false });
+      const http = (await (await fetch(`${local.url}/v1/topics/billing`)).json()) as { topicId: string };
+      expect(metadata.topics[0]).toMatchObject({ name: 'billing', errorCode: 0, topicId: http.topicId.replaceAll('-', '') });
+      expect(metadata.topics[0]!.partitions).toHaveLength(2);
+
+      await admin.createPartitions({ topicPartitions: [{ topic: 'billing', count: 5 }] });
+      expect((await admin.fetchTopicMetadata({ topics: ['billing'] })).topics[0]!.partitions).toHaveLength(5);
+      await expect(admin.createPartitions({ topicPartitions: [{ topic: 'billing', count: 3 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
+
+      const altered = await ask(IncrementalAlterConfigs, 1, {
+        resources: [
+          { resourceType: 2, resourceName: 'billing', configs: [{ name: 'retention.ms', configOperation: 0, value: '3600000' }, { name: 'compression.type', configOperation: 0, value: 'zstd' }] },
+          { resourceType: 2, resourceName: 'billing', configs: [{ name: 'retention.ms', configOperation: 0, value: 'soon' }] },
+          { resourceType: 2, resourceName: 'no-such-topic', configs: [{ name: 'retention.ms', configOperation: 0, value: '1000' }] },
+        ],
+      });
+      expect(altered.responses.map((r) => r.errorCode)).toEqual([0, KafkaErrors.INVALID_CONFIG.code, KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION.code]);
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: 'billing' }] });
+      const entries = Object.fromEntries(described.resources[0]!.configEntries.map((e) => [e.configName, e]));
+      expect(entries['retention.ms']).toMatchObject({ configValue: '3600000', isDefault: false });
+      expect(entries['compression.type']).toMatchObject({ configValue: 'zstd', isDefault: false });
+      expect(entries['cleanup.policy']).toMatchObject({ configValue: 'delete', isDefault: true });
+      // Back to the default (DELETE), as kafka-configs --delete-config does.
+      await ask(IncrementalAlterConfigs, 0, { resources: [{ resourceType: 2, resourceName: 'billing', configs: [{ name: 'retention.ms', configOperation: 1, value: null }] }] });
+      const after = (await (await fetch(`${local.url}/v1/topics/billing`)).json()) as { config: { retentionMs: number; compressionType: string } };
+      expect(after.config).toMatchObject({ retentionMs: 7 * 24 * 3600 * 1000, compressionType: 'zstd' });
+
+      // The topic's compression.type applies to what Kafka clients send: stored as zstd.
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: 'billing', messages: [{ key: 'k', value: 'v', partition: 0 }] });
+      await producer.disconnect();
+      const [stored] = await httpRecords('billing', 0);
+      expect(stored).toMatchObject({ key: 'k', value: 'v' });
+      const fetchedRaw = await ask(Fetch, 4, { maxWaitMs: 0, minBytes: 1, topics: [{ topic: 'billing', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }] });
+      const batch = fetchedRaw.responses[0]!.partitions[0]!.records!;
+      expect(readBatchHeader(batch).attributes & 0x07, 'the batch codec (4 is zstd)').toBe(4);
+      const fetched = await admin.fetchTopicOffsets('billing');
+      expect(fetched.find((o) => o.partition === 0)!.high).toBe('1');
+
+      const cluster = await ask(DescribeCluster, 0, { includeClusterAuthorizedOperations: false });
+      expect(cluster.brokers).toEqual([{ brokerId: 0, host: '127.0.0.1', port: Number(local.bootstrapServer.split(':')[1]), rack: null }]);
+      expect(cluster.clusterId).toBe(metadata.clusterId);
+
+      await admin.deleteTopics({ topics: ['billing'] });
+      expect((await fetch(`${local.url}/v1/topics/billing`)).status).toBe(404);
+      await expect(admin.deleteTopics({ topics: ['billing'] })).rejects.toThrow(/does not host this topic-partition|UNKNOWN_TOPIC/i);
+    } finally {
+      await admin.disconnect();
+    }
+  }, 60_000);
+
+  it('Produce refuses two batches in one partition (INVALID_RECORD) and a corrupt one (CORRUPT_MESSAGE), storing nothing', async () => {
+    await fetch(`${local.url}/v1/topics`, { method: 'POST', body: JSON.stringify({ name: 'strict', partitions: 1 }) });
+    const batch = (value: string) => encodeBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from(value), headers: [], timestamp: Date.now() }] });
+    const corrupt = batch('c');
+    corrupt[corrupt.length - 1]! ^= 0xff;
+    const answer = await ask(Produce, 7, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 5000,
+      topicData: [{ name: 'strict', partitionData: [{ index: 0, records: Buffer.concat([batch('a'), batch('b')]) }] }],
+    });
+    expect(answer.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: KafkaErrors.INVALID_RECORD.code, baseOffset: -1n });
+    const corrupted = await ask(Produce, 7, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'strict', partitionData: [{ index: 0, records: corrupt }] }] });
+    expect(corrupted.responses[0]!.partitionResponses[0]!.errorCode).toBe(KafkaErrors.CORRUPT_MESSAGE.code);
+    expect(await httpRecords('strict', 0)).toEqual([]);
+  });
+
   it('kcat: lines produced with each codec come back in order per partition; records produced over HTTP are seen too', async () => {
     await fetch(`${local.url}/v1/topics`, { method: 'POST', body: JSON.stringify({ name: 'lines', partitions: 2 }) });
     const sent: string[] = [];
@@ -121,30 +246,6 @@ describe('the Kafka gateway of sluice local', () => {
   }, 90_000);
 
   it('a bad frame closes its own connection; the gateway goes on serving others', async () => {
-    const [host, port] = local.bootstrapServer.split(':') as [string, string];
-    /** Sends bytes and answers what came back before the gateway closed the connection (or 2 s passed). */
-    const exchange = (bytes: Buffer) =>
-      new Promise<{ closed: boolean; data: Buffer }>((resolve) => {
-        const socket = net.connect(Number(port), host);
-        const chunks: Buffer[] = [];
-        const timer = setTimeout(() => {
-          socket.destroy();
-          resolve({ closed: false, data: Buffer.concat(chunks) });
-        }, 2000);
-        socket.on('data', (c) => chunks.push(c));
-        socket.on('close', () => {
-          clearTimeout(timer);
-          resolve({ closed: true, data: Buffer.concat(chunks) });
-        });
-        socket.on('error', () => undefined);
-        socket.write(bytes);
-      });
-    const sized = (body: Buffer) => {
-      const size = Buffer.alloc(4);
-      size.writeInt32BE(body.length);
-      return Buffer.concat([size, body]);
-    };
-
     const healthy = async () => {
       const { stdout } = await run('kcat', ['-b', local.bootstrapServer, '-L', '-J'], { timeout: 20_000 });
       expect((JSON.parse(stdout) as { brokers: unknown[] }).brokers).toHaveLength(1);

@@ -251,6 +251,12 @@ describe('round trips: every message, every version', () => {
     expect(got.buffer).toBe(buf.buffer);
   });
 
+  it('encodes a topic id given as a canonical UUID (Sluice keeps them with dashes) as its 16 bytes', () => {
+    const id = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+    const { value } = decode(Metadata.response, 12, encode(Metadata.response, 12, { topics: [{ name: 't', topicId: id }] }));
+    expect(value.topics[0]!.topicId).toBe(id.replaceAll('-', ''));
+  });
+
   it('leaves defaulted fields out: an empty input encodes every field at its default', () => {
     const { value } = decode(Metadata.response, 12, encode(Metadata.response, 12, {}));
     expect(value).toEqual({
@@ -871,7 +877,7 @@ describe('encoding refuses what the version cannot carry', () => {
     expectProtocolError(() => encode(Metadata.request, 0, { topics: null }), /topics: null in a non-nullable field/);
     expectProtocolError(() => encode(Produce.response, 0, { responses: [{ partitionResponses: [{ baseOffset: 2n ** 63n }] }] }), /expected an int64/);
     expectProtocolError(() => encode(Produce.response, 0, { responses: [{ partitionResponses: [{ baseOffset: 0.5 }] }] }), /expected an int64/);
-    expectProtocolError(() => encode(Metadata.response, 12, { topics: [{ topicId: 'not-a-uuid' }] }), /expected 32 hex digits/);
+    expectProtocolError(() => encode(Metadata.response, 12, { topics: [{ topicId: 'not-a-uuid' }] }), /expected a UUID/);
     expectProtocolError(() => encode(Metadata.request, 1, { topics: [{ name: 'x'.repeat(40_000) }] }), /string of 40000 bytes/);
     expectProtocolError(() => encode(Metadata.request, 1, { topics: 'a' as never }), /expected an array/);
     expectProtocolError(() => encode(Produce.request, 3, { topicData: [{ partitionData: [{ records: 'x' as never }] }] }), /expected a Buffer/);

@@ -404,9 +404,12 @@ function writeOne(w: Writer, elem: PrimitiveType | StructPlan, f: FieldPlan, x: 
     case 'float64':
       if (typeof x !== 'number') throw new BadValue(`expected a number, got ${describe(x)}`);
       return w.float64(x);
-    case 'uuid':
-      if (typeof x !== 'string' || !/^[0-9a-fA-F]{32}$/.test(x)) throw new BadValue(`expected 32 hex digits, got ${describe(x)}`);
-      return w.text(x, 16, 'hex');
+    case 'uuid': {
+      // Sluice's topic ids are canonical UUIDs (with dashes); the wire has the 16 bytes.
+      const hex = typeof x === 'string' ? x.replaceAll('-', '') : x;
+      if (typeof hex !== 'string' || !/^[0-9a-fA-F]{32}$/.test(hex)) throw new BadValue(`expected a UUID, got ${describe(x)}`);
+      return w.text(hex, 16, 'hex');
+    }
     case 'string': {
       if (typeof x !== 'string') throw new BadValue(`expected a string, got ${describe(x)}`);
       const length = Buffer.byteLength(x, 'utf8');
