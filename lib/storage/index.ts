@@ -121,7 +121,8 @@ async function ensureTable(clients: AwsClients, tableName: string, definition: T
   await untilActive(clients, tableName);
   if (definition.timeToLiveAttribute) {
     const { TimeToLiveDescription } = await clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
-    if (TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
+    // ENABLING is on its way; asking again while it is (or DISABLING) is refused.
+    if (TimeToLiveDescription?.TimeToLiveStatus === 'DISABLED' || !TimeToLiveDescription?.TimeToLiveStatus) {
       await clients.dynamodb.send(
         new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: definition.timeToLiveAttribute, Enabled: true } }),
       );

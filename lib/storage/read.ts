@@ -6,7 +6,7 @@
  * (the HTTP API), `readBatches` the batches themselves, as stored (the Kafka protocol).
  */
 import type { StoredBatch, StoredRecord } from '../core/codec/record-batch.ts';
-import { OffsetOutOfRangeError } from '../core/errors.ts';
+import { InternalError, OffsetOutOfRangeError } from '../core/errors.ts';
 import { byteRangeFor, completeBatches } from '../core/segment.ts';
 import type { UsageMeter } from './clients.ts';
 import { ObjectGoneError } from './objects.ts';
@@ -134,7 +134,7 @@ export class LogReader {
     }
   }
 
-  private async readTail(pk: string, offset: number, limits: ReadLimits): Promise<Span> {
+  private async readTail(pk: string, offset: number, limits: ReadLimits, fresh = false): Promise<Span> {
     const items: TailItem[] = [];
     let bytes = 0;
     // At a batch boundary this container has seen (where its last fetch or append
@@ -175,12 +175,23 @@ export class LogReader {
     // good as any: batches never change.
     const consistent = !(atBoundary && view.highWatermark <= offset);
     if (reachedEnd) {
+      let expected = previousEnd!;
       for await (const item of this.tail.scanForward(pk, atBoundary ? offset : offset + 1, pageSize, { consistent })) {
-        if (atBoundary && items.length === 0 && item.offset !== offset) {
-          // The hint is stale (the log moved under it): take the long way once.
+        // Offsets are dense, so an item that does not start where the last ended means
+        // items between went missing under this look (the sealer deleting sealed items in
+        // any order, or an eventually consistent look missing the newest): never skip them.
+        if (item.offset !== expected) {
+          if (items.length > 0) {
+            reachedEnd = false;
+            break;
+          }
+          if (fresh) throw new InternalError(`partition ${pk}: tail items from offset ${expected} to ${item.offset} are missing`);
+          // Take the long way once, with nothing cached: the offset is sealed by now.
           this.views.forgetView(pk);
-          return this.readTail(pk, offset, limits);
+          this.views.forgetLogStart(pk);
+          return this.readTail(pk, offset, limits, true);
         }
+        expected = item.offset + item.count;
         items.push(item);
         bytes += item.size;
         if (enough()) {

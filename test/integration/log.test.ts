@@ -1,9 +1,10 @@
 /** The partition log against DynamoDB Local and the S3 emulator, with injected faults. */
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RecordInput } from '../../lib/core/codec/record-batch.ts';
 import type { Storage } from '../../lib/storage/index.ts';
 import { partitionKey } from '../../lib/storage/log.ts';
+import { recordsFrom, runLater } from '../support/seal-records.ts';
 import { call, createApi, randomName, sameTables, testStorage } from '../support/stack.ts';
 
 const records = (...values: string[]): RecordInput[] =>
@@ -178,6 +179,28 @@ describe('partition log', () => {
     expect(await readAll(storage, topic.topicId, 0)).toEqual(['0:a1', '1:b1', '2:b2', '3:a2', '4:b3', '5:b4', '6:a3']);
     a.destroy();
     b.destroy();
+  });
+
+  it('a reader never skips offsets whose tail items the sealer deleted out of order', async () => {
+    const reader = sameTables(storage.config);
+    const topic = await newTopic();
+    for (const start of [0, 10, 20]) await storage.log.append(topic.topicId, 0, recordsFrom(start, 10, 100));
+    // The reader learns the partition while nothing is sealed: its cached sealed offset stays 0.
+    expect((await reader.log.read(topic.topicId, 0, 0, { maxRecords: 1, maxBytes: 1 << 20 })).records).toHaveLength(1);
+    await runLater(storage, topic.name);
+    // A sealer deletes sealed items in any order: the middle one has gone, the others not yet.
+    await storage.clients.dynamodb.send(
+      new DeleteItemCommand({ TableName: storage.config.tables.log, Key: { pk: { S: partitionKey(topic.topicId, 0) }, offset: { N: '10' } } }),
+    );
+    const offsets: number[] = [];
+    for (let offset = 0; offset < 30; ) {
+      const read = await reader.log.read(topic.topicId, 0, offset, { maxRecords: 30, maxBytes: 1 << 20 });
+      offsets.push(...read.records.map((r) => r.offset));
+      expect(read.nextOffset).toBeGreaterThan(offset);
+      offset = read.nextOffset;
+    }
+    expect(offsets).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    reader.destroy();
   });
 
   it('a batch above the inline limit is stored in S3 behind a pointer and reads back byte for byte', async () => {
