@@ -18,6 +18,10 @@ async function run() {
     const { main } = await import('../lib/local/main.ts');
     return main(args.slice(1), { env: process.env, stopWithParent: process.env.npm_lifecycle_event !== undefined });
   }
+  if (args[0] === 'gateway') {
+    const { main } = await import('../lib/kafka/main.ts');
+    return main(args.slice(1), { env: process.env });
+  }
   // First Ctrl-C: stop gracefully (a consumer prints its total, a producer sends what it
   // has read). A second one: leave now.
   const interrupt = new AbortController();

@@ -1,6 +1,6 @@
 /**
- * The `sluice` command line (all but `sluice local`, which bin/sluice.js sends to the
- * local runner): dispatch, and the one place where failures become an exit code and
+ * The `sluice` command line (all but `sluice local` and `sluice gateway`, which
+ * bin/sluice.js sends to the local runner and the Kafka gateway): dispatch, and the one place where failures become an exit code and
  * one line on stderr.
  */
 import { readFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ export const usage = `Usage: sluice <command> [options]
 
 Commands:
   local                      run Sluice on this machine (DynamoDB Local, S3 emulator, API)
+  gateway                    serve the Kafka protocol over a deployed Sluice's storage
   topics create|list|describe|alter|delete
                              manage topics, like kafka-topics
   produce --topic T          send stdin lines as records, like kafka-console-producer

@@ -47,6 +47,26 @@ export function parseInlineBatchBytes(text: string, source: string): number {
   return value;
 }
 
+/** The AWS SDK's endpoint variables (AWS_ENDPOINT_URL_DYNAMODB, _S3, or AWS_ENDPOINT_URL for both), where set. */
+export function awsEndpointsFromEnv(env: Readonly<Record<string, string | undefined>>): Pick<StorageConfig, 'dynamodbEndpoint' | 's3Endpoint'> {
+  const named = (...names: string[]) => names.map((name) => env[name]?.trim()).find((value) => value);
+  const dynamodbEndpoint = named('AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL');
+  const s3Endpoint = named('AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL');
+  return { ...(dynamodbEndpoint ? { dynamodbEndpoint } : {}), ...(s3Endpoint ? { s3Endpoint } : {}) };
+}
+
+/** A port number from a flag: 0 means a free one. */
+export function parsePort(source: string, text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) throw new ConfigError(`${source} must be a port number (0-65535), not '${text}'`);
+  return port;
+}
+
+export function parseBoolean(source: string, text: string): boolean {
+  if (text !== 'true' && text !== 'false') throw new ConfigError(`${source} takes true or false, not '${text}'`);
+  return text === 'true';
+}
+
 /** Limits of the HTTP API. */
 export interface ApiConfig {
   /** Largest request body accepted, in bytes (API Gateway's own cap is 10 MB). */

@@ -141,3 +141,9 @@ export class UnavailableError extends SluiceError {
   readonly status = 503;
   override readonly retriable = true;
 }
+
+/** An error's first line, for a one-line reason on a terminal or in a log. */
+export function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message || error.name : String(error);
+  return text.split('\n')[0] ?? text;
+}

@@ -24,7 +24,7 @@ import { metadataHandler } from './handlers/metadata.ts';
 import { produceHandler } from './handlers/produce.ts';
 import type { ApiHandler, ApiRange, GatewaySettings } from './handler.ts';
 import { ApiVersions, decode, decodeRequestHeader, encodeResponse, KafkaErrors, ProtocolError } from './protocol/index.ts';
-import type { FrameHandler } from './server.ts';
+import { serveKafka, type Connection, type FrameHandler, type RunningKafkaServer } from './server.ts';
 
 export const handlers: readonly ApiHandler[] = [
   apiVersionsHandler,
@@ -62,3 +62,37 @@ export function createGateway(storage: Storage, settings: GatewaySettings): Fram
   };
 }
 
+
+/** The largest Kafka request frame: Kafka's socket.request.max.bytes default. */
+export const maxKafkaFrameBytes = 100 * 1024 * 1024;
+
+export interface GatewayOptions {
+  readonly host: string;
+  /** 0: a free port. */
+  readonly port: number;
+  /** The host Metadata tells clients to connect to. @default host */
+  readonly advertisedHost?: string;
+  readonly clusterId: string;
+  readonly autoCreateTopics: boolean;
+  /** Told why a connection was closed (a bad frame, an API not served). */
+  readonly onConnectionError?: (error: unknown, connection: Connection) => void;
+}
+
+/** Listens for Kafka clients; Metadata names the port it got. */
+export async function startGateway(storage: Storage, options: GatewayOptions): Promise<RunningKafkaServer> {
+  let gateway: FrameHandler | undefined;
+  const server = await serveKafka((frame, connection) => gateway!(frame, connection), {
+    host: options.host,
+    port: options.port,
+    maxFrameBytes: maxKafkaFrameBytes,
+    ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
+  });
+  gateway = createGateway(storage, {
+    nodeId: 0,
+    advertisedHost: options.advertisedHost ?? options.host,
+    advertisedPort: server.port,
+    clusterId: options.clusterId,
+    autoCreateTopics: options.autoCreateTopics,
+  });
+  return server;
+}

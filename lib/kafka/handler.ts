@@ -1,4 +1,5 @@
 /** What a Kafka API handler is and what it is given: the gateway's settings, storage, the connection. */
+import type { StorageConfig } from '../core/config.ts';
 import type { Storage } from '../storage/index.ts';
 import type { ApiSpec, RequestOf, ResponseInputOf } from './protocol/index.ts';
 import type { Connection } from './server.ts';
@@ -12,6 +13,15 @@ export interface GatewaySettings {
   readonly clusterId: string;
   /** Metadata for an unknown topic creates it (one partition), as Kafka's default broker does. */
   readonly autoCreateTopics: boolean;
+}
+
+/**
+ * The cluster id every gateway over the same storage answers: its bucket's name, unique
+ * to one deployment (S3 names are global), so clients see one cluster whichever gateway
+ * they reach.
+ */
+export function clusterIdOf(config: Pick<StorageConfig, 'bucket'>): string {
+  return config.bucket;
 }
 
 export interface GatewayContext {

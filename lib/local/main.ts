@@ -15,7 +15,17 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultApiConfig, defaultBucketName, defaultTableNames, parseInlineBatchBytes, type StorageConfig } from '../core/config.ts';
+import {
+  awsEndpointsFromEnv,
+  defaultApiConfig,
+  defaultBucketName,
+  defaultTableNames,
+  parseBoolean,
+  parseInlineBatchBytes,
+  parsePort,
+  type StorageConfig,
+} from '../core/config.ts';
+import { firstLine } from '../core/errors.ts';
 import { createApi } from '../api/index.ts';
 import { summarizeJobs } from '../core/job-report.ts';
 import { runJobs } from '../jobs/run.ts';
@@ -23,11 +33,9 @@ import { createStorage, type Storage } from '../storage/index.ts';
 import { startDynamoDbLocal, startS3Emulator, type DynamoDbLocal, type Emulator } from './emulators.ts';
 import { isAlive, lockDataDir, type DataDirLock } from './lock.ts';
 import { serve, type RunningServer } from './server.ts';
-import { createGateway } from '../kafka/gateway.ts';
-import { serveKafka, type RunningKafkaServer } from '../kafka/server.ts';
-
-/** One local cluster, one id: Kafka clients compare it across reconnects. */
-const localClusterId = 'sluice-local';
+import { startGateway } from '../kafka/gateway.ts';
+import { clusterIdOf } from '../kafka/handler.ts';
+import type { RunningKafkaServer } from '../kafka/server.ts';
 
 const usage = `Usage: sluice local [options]
 
@@ -62,8 +70,6 @@ Environment:
 const emulatorCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 const defaultPort = 8790;
 const defaultKafkaPort = 9092;
-/** The largest Kafka request frame: Kafka's socket.request.max.bytes default. */
-const maxKafkaFrameBytes = 100 * 1024 * 1024;
 const defaultHost = '127.0.0.1';
 
 interface LocalOptions {
@@ -171,8 +177,7 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
   };
 
   try {
-    const dynamodbEndpoint = nonEmpty(env.AWS_ENDPOINT_URL_DYNAMODB) ?? nonEmpty(env.AWS_ENDPOINT_URL);
-    const s3Endpoint = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+    const { dynamodbEndpoint, s3Endpoint } = awsEndpointsFromEnv(env);
     const region = nonEmpty(env.AWS_REGION) ?? 'us-east-1';
     const javaHome = nonEmpty(env.JAVA_HOME);
     const java = javaHome && existsSync(join(javaHome, 'bin', 'java')) ? join(javaHome, 'bin', 'java') : 'java';
@@ -230,19 +235,13 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
       maxRequestBytes: defaultApiConfig.maxRequestBytes,
     });
     if (options.kafkaPort !== 0) {
-      const kafkaStorage = storage;
-      kafka = await serveKafka((frame, connection) => gateway(frame, connection), {
+      kafka = await startGateway(storage, {
         host: options.host,
         port: options.kafkaPort,
-        maxFrameBytes: maxKafkaFrameBytes,
-        onConnectionError: (error, connection) => out(`kafka: closed a connection from ${connection.remoteAddress}: ${firstLine(error)}`),
-      });
-      const gateway = createGateway(kafkaStorage, {
-        nodeId: 0,
-        advertisedHost: options.kafkaAdvertisedHost ?? options.host,
-        advertisedPort: kafka.port,
-        clusterId: localClusterId,
+        ...(options.kafkaAdvertisedHost ? { advertisedHost: options.kafkaAdvertisedHost } : {}),
+        clusterId: clusterIdOf(config),
         autoCreateTopics: options.autoCreateTopics,
+        onConnectionError: (error, connection) => out(`kafka: closed a connection from ${connection.remoteAddress}: ${firstLine(error)}`),
       });
     }
 
@@ -337,21 +336,12 @@ function parseOptions(argv: string[], cwd: string): LocalOptions | 'help' {
   };
 }
 
-function parseBoolean(flag: string, text: string): boolean {
-  if (text !== 'true' && text !== 'false') throw new Error(`${flag} takes true or false, not '${text}'`);
-  return text === 'true';
-}
 
 function parseInterval(text: string): number {
   if (!/^\d{1,10}$/.test(text)) throw new Error(`--jobs-interval-ms must be a number of milliseconds, not '${text}'`);
   return Number(text);
 }
 
-function parsePort(flag: string, text: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65_535) throw new Error(`${flag} must be a port number (0-65535), not '${text}'`);
-  return port;
-}
 
 function describeStartError(error: unknown, options: LocalOptions): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -363,10 +353,6 @@ function describeStartError(error: unknown, options: LocalOptions): string {
   return firstLine(error);
 }
 
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message || error.name : String(error);
-  return text.split('\n')[0] ?? text;
-}
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();

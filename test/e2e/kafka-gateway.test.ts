@@ -24,7 +24,7 @@ import {
   type MessageValue,
 } from '../../lib/kafka/protocol/index.ts';
 import { encodeBatch, readBatchHeader } from '../../lib/core/codec/record-batch.ts';
-import { startSluiceLocal, type SluiceLocal } from '../support/sluice-local.ts';
+import { startSluiceGateway, startSluiceLocal, type SluiceLocal } from '../support/sluice-local.ts';
 
 const run = promisify(execFile);
 
@@ -139,6 +139,66 @@ describe('the Kafka gateway of sluice local', () => {
     }
   }, 60_000);
 
+  it("kafkajs's idempotent producer: replies lost with the connection are retried, and nothing is stored twice", async () => {
+    await fetch(`${local.url}/v1/topics`, { method: 'POST', body: JSON.stringify({ name: 'payments', partitions: 1 }) });
+    const [host, port] = local.bootstrapServer.split(':') as [string, string];
+    // Between kafkajs and the gateway: forwards everything, but cuts the connection instead
+    // of passing on the reply to each of the first `cuts` Produce requests (after the
+    // gateway has stored the batch).
+    let cuts = 2;
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(Number(port), host);
+      const produceIds = new Set<number>();
+      const frames = (onFrame: (frame: Buffer) => boolean) => {
+        let pending = Buffer.alloc(0);
+        return (chunk: Buffer) => {
+          pending = Buffer.concat([pending, chunk]);
+          while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
+            const frame = pending.subarray(0, 4 + pending.readInt32BE(0));
+            pending = pending.subarray(frame.length);
+            if (!onFrame(frame)) return;
+          }
+        };
+      };
+      client.on('data', frames((frame) => {
+        if (frame.readInt16BE(4) === Produce.apiKey) produceIds.add(frame.readInt32BE(8));
+        upstream.write(frame);
+        return true;
+      }));
+      upstream.on('data', frames((frame) => {
+        if (produceIds.has(frame.readInt32BE(4)) && cuts > 0) {
+          cuts--;
+          client.destroy();
+          upstream.destroy();
+          return false;
+        }
+        client.write(frame);
+        return true;
+      }));
+      for (const socket of [client, upstream]) socket.on('error', () => undefined).on('close', () => (socket === client ? upstream : client).destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxyPort = (proxy.address() as net.AddressInfo).port;
+    const viaProxy = new Kafka({
+      clientId: 'sluice-test',
+      brokers: [`127.0.0.1:${proxyPort}`],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 5, initialRetryTime: 50 },
+      // Every connection, the advertised broker's too, goes through the proxy.
+      socketFactory: ({ onConnect }) => net.connect({ host: '127.0.0.1', port: proxyPort }, onConnect),
+    });
+    const producer = viaProxy.producer({ idempotent: true, maxInFlightRequests: 1 });
+    try {
+      await producer.connect();
+      for (let i = 0; i < 4; i++) await producer.send({ topic: 'payments', messages: [{ key: `p${i}`, value: `payment-${i}` }] });
+    } finally {
+      await producer.disconnect();
+      proxy.close();
+    }
+    expect(cuts, 'replies cut').toBe(0);
+    expect((await httpRecords('payments', 0)).map((r) => [r.offset, r.value])).toEqual([0, 1, 2, 3].map((i) => [i, `payment-${i}`]));
+  }, 60_000);
+
   it('kafkajs admin and raw requests: partitions grow, configs are described and altered, topics are deleted; Metadata v12 carries topic ids', async () => {
     const admin = kafka.admin();
     await admin.connect();
@@ -244,6 +304,24 @@ describe('the Kafka gateway of sluice local', () => {
     }
     expect(read.find(([, , , value]) => value === 'over-http')).toEqual(['0', expect.any(String), 'key-0', 'over-http', 'via=http']);
   }, 90_000);
+
+  it('sluice gateway: a second gateway over the same storage; what one takes in, the other and HTTP give out', async () => {
+    const gateway = await startSluiceGateway(local);
+    try {
+      await run('kcat', ['-b', gateway.bootstrapServer, '-L', '-J'], { timeout: 20_000 }).then(({ stdout }) => {
+        expect(JSON.parse(stdout)).toMatchObject({ brokers: [{ name: gateway.bootstrapServer }] });
+      });
+      const producer = run('kcat', ['-b', gateway.bootstrapServer, '-t', 'shared', '-P', '-K:', '-p', '0'], { timeout: 30_000 });
+      producer.child.stdin!.end('a:one\nb:two\n');
+      await producer;
+      // Auto-created by the second gateway's Metadata, read through the first one's.
+      const { stdout } = await run('kcat', ['-b', local.bootstrapServer, '-t', 'shared', '-C', '-e', '-q', '-f', '%o %k %s\\n'], { timeout: 30_000 });
+      expect(stdout.trim().split('\n')).toEqual(['0 a one', '1 b two']);
+      expect((await httpRecords('shared', 0)).map((r) => [r.offset, r.key, r.value])).toEqual([[0, 'a', 'one'], [1, 'b', 'two']]);
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+    }
+  }, 60_000);
 
   it('a bad frame closes its own connection; the gateway goes on serving others', async () => {
     const healthy = async () => {

@@ -76,3 +76,51 @@ export async function startSluiceLocal(options: { timeoutMs?: number; args?: rea
   }
   return { port, url, bootstrapServer: `127.0.0.1:${kafkaPort}`, output: () => output, stop };
 }
+
+export interface SluiceGateway {
+  readonly bootstrapServer: string;
+  output(): string;
+  /** SIGTERM; resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts `sluice gateway` on the emulators of a running sluice local (their endpoints read
+ * from its banner), as a second gateway over the same storage; resolves once it listens.
+ */
+export async function startSluiceGateway(local: SluiceLocal, args: readonly string[] = []): Promise<SluiceGateway> {
+  const endpoint = (name: string) => new RegExp(`^  ${name} +(http://\\S+)`, 'm').exec(local.output())?.[1];
+  const [dynamodb, s3] = [endpoint('DynamoDB'), endpoint('S3')];
+  if (!dynamodb || !s3) throw new Error(`no emulator endpoints in sluice local's banner:\n${local.output()}`);
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sluice.js'), 'gateway', '--port', '0', ...args], {
+    cwd: repoRoot,
+    env: {
+      ...withoutAwsEndpoints(),
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
+      AWS_ENDPOINT_URL_S3: s3,
+      // The S3 emulator's only key; DynamoDB Local takes any.
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    return exited;
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const server = /bootstrap server +(\S+)/.exec(output)?.[1];
+    if (server) return { bootstrapServer: server, output: () => output, stop };
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`sluice gateway did not start; its output:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

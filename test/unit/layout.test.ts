@@ -12,7 +12,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /**
  * Which parts each part may import. Typed errors and configuration live in core, which
  * every part shares. functions/ is where a Lambda's configuration becomes storage, so it
- * builds storage itself; bin/ starts the local runner as well as the CLI and the CDK app.
+ * builds storage itself; bin/ starts the local runner and the Kafka gateway as well as the
+ * CLI and the CDK app.
  */
 const mayUse: Record<string, readonly string[]> = {
   'lib/core': [],
@@ -27,7 +28,7 @@ const mayUse: Record<string, readonly string[]> = {
   'lib/local': ['lib/core', 'lib/api', 'lib/jobs', 'lib/kafka', 'lib/storage'],
   'lib/infra': ['lib/core', 'lib/storage'],
   functions: ['lib/core', 'lib/api', 'lib/jobs', 'lib/storage'],
-  bin: ['lib/core', 'lib/cli', 'lib/infra', 'lib/local'],
+  bin: ['lib/core', 'lib/cli', 'lib/infra', 'lib/kafka', 'lib/local'],
 };
 
 /** Only storage talks to DynamoDB and S3. */
