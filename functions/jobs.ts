@@ -19,6 +19,8 @@ export const handler = middy()
     // One structured line per run: what was sealed, dropped and compacted.
     logger.info('jobs run', { ...summary });
     metrics.addMetric(metricNames.sealLagSeconds, MetricUnit.Seconds, summary.sealLagMs / 1000);
+    metrics.addMetric(metricNames.recordsLost, MetricUnit.Count, summary.recordsLost);
+    if (summary.recordsLost > 0) logger.error('records lost: tail items expired before they were sealed', { recordsLost: summary.recordsLost });
     for (const { group, totalLag } of await consumerLags(storage)) {
       // A metrics document's dimensions apply to all its values: one document per group.
       const groupMetric = metrics.singleMetric();

@@ -53,6 +53,7 @@ export async function jobsCommand(argv: readonly string[], io: CliIo, out: Outpu
 function describe(p: PartitionReport): string {
   if (p.skipped) return 'busy (another run holds its lease)';
   const parts: string[] = [];
+  if (p.seal?.recordsLost) parts.push(`LOST ${p.seal.recordsLost} record(s): their tail items expired before they were sealed`);
   if (p.seal?.segments) parts.push(`sealed ${p.seal.records} records into ${p.seal.segments} segment(s)`);
   if (p.retention?.segmentsDeleted) parts.push(`retention dropped ${p.retention.segmentsDeleted} segment(s), log starts at ${p.retention.logStartOffset}`);
   if (p.compaction?.recordsRemoved) parts.push(`compaction removed ${p.compaction.recordsRemoved} record(s)`);

@@ -7,6 +7,8 @@ export interface SealResult {
   readonly batches: number;
   /** Tail items the sealer deleted (none where they expire by TTL: see lib/storage/tail.ts). */
   readonly tailItemsDeleted: number;
+  /** Offsets whose tail items expired before they were sealed: data lost (the RecordsLost metric). */
+  readonly recordsLost: number;
   /**
    * Age of the oldest batch still in the tail after the run that is past the sealer's
    * minimum age (waiting for its segment to fill or reach segmentMs), or 0.
@@ -77,6 +79,7 @@ export interface JobSummary {
   readonly skipped: number;
   readonly segmentsSealed: number;
   readonly recordsSealed: number;
+  readonly recordsLost: number;
   readonly segmentsDeleted: number;
   readonly recordsCompacted: number;
   readonly garbageDeleted: number;
@@ -92,6 +95,7 @@ export function summarizeJobs(report: JobReport): JobSummary {
     skipped: report.partitions.filter((p) => p.skipped).length,
     segmentsSealed: sum((p) => p.seal?.segments),
     recordsSealed: sum((p) => p.seal?.records),
+    recordsLost: sum((p) => p.seal?.recordsLost),
     segmentsDeleted: sum((p) => p.retention?.segmentsDeleted),
     recordsCompacted: sum((p) => p.compaction?.recordsRemoved),
     garbageDeleted: sum((p) => p.garbageDeleted),

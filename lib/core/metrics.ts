@@ -15,6 +15,8 @@ export const metricNames = {
   appendConflicts: 'AppendConflicts',
   /** Age in seconds of the oldest tail batch the sealer should have sealed but has not (jobs function). */
   sealLagSeconds: 'SealLagSeconds',
+  /** Records whose tail items expired before they were sealed (jobs function): data lost. */
+  recordsLost: 'RecordsLost',
   /** A group's total lag in records, with dimension `group` (jobs function). */
   consumerLag: 'ConsumerLag',
 } as const;

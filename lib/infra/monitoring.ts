@@ -47,6 +47,7 @@ export class SluiceMonitoring extends Construct {
     const runsJobs = props.functions.jobs !== undefined;
 
     const sealLag = sluiceMetric(metricNames.sealLagSeconds, 'Maximum');
+    const recordsLost = sluiceMetric(metricNames.recordsLost, 'Sum');
     // One series per kind (an alarm's math takes at most 10 metrics).
     const tableThrottles = (kind: 'Read' | 'Write') =>
       new MathExpression({
@@ -75,6 +76,9 @@ export class SluiceMonitoring extends Construct {
         props.sealLagAlarmSeconds,
         props,
       );
+      // Once is enough: these records are gone.
+      const lost = recordsLost.with({ period });
+      this.alarm('records-lost', 'Sluice: tail records expired before they were sealed (jobs were down for a day): data lost', lost, 1, props, 1);
     }
 
     const graph = (title: string, left: IMetric[], right: IMetric[] = []) => new GraphWidget({ title, left, right, width: 8, height: 6 });
@@ -88,7 +92,7 @@ export class SluiceMonitoring extends Construct {
     );
     if (runsJobs) {
       this.dashboard.addWidgets(
-        graph('Seal lag (s)', [sealLag]),
+        graph('Seal lag (s), records lost', [sealLag], [recordsLost]),
         graph('Consumer lag by group (records)', [
           new MathExpression({
             label: '',
@@ -111,15 +115,15 @@ export class SluiceMonitoring extends Construct {
     );
   }
 
-  /** Alarms when `metric` reaches `threshold` in two of three 5-minute periods. */
-  private alarm(id: string, description: string, metric: IMetric, threshold: number, props: SluiceMonitoringProps): void {
+  /** Alarms when `metric` reaches `threshold` in `datapointsToAlarm` (two) of three 5-minute periods. */
+  private alarm(id: string, description: string, metric: IMetric, threshold: number, props: SluiceMonitoringProps, datapointsToAlarm = 2): void {
     const alarm = new Alarm(this, id, {
       alarmDescription: description,
       metric,
       threshold,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 3,
-      datapointsToAlarm: 2,
+      datapointsToAlarm,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(...props.alarmActions);

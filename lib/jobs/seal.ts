@@ -11,6 +11,10 @@
  *     themselves expire a day after their append, at no write cost (lib/storage/tail.ts).
  *     Where they do not: delete the tail items below sealedOffset, then their objects.
  *
+ * Tail items missing below the oldest left (expired unsealed, the sealer down for their
+ * whole time to live) become an empty stretch and are counted as lost: the sealer goes
+ * on rather than stop, which would lose every later item the same way.
+ *
  * A crash after any step leaves a state the next run finishes: before 3, the tail still
  * answers every read and the run starts over; after 3, step 4 is the first thing a run
  * does where items are deleted, and garbage collection takes staged objects left behind
@@ -34,19 +38,28 @@ export const defaultSealOptions: SealOptions = { sealMinAgeMs: 120_000, now: Dat
 /** Seals what is due in one partition; call with its job lease held. */
 export async function sealPartition(storage: Storage, topic: TopicMeta, partition: number, options: SealOptions): Promise<SealResult> {
   const pk = partitionKey(topic.topicId, partition);
-  const result = { segments: 0, records: 0, bytes: 0, batches: 0, tailItemsDeleted: 0 };
+  const result = { segments: 0, records: 0, bytes: 0, batches: 0, tailItemsDeleted: 0, recordsLost: 0 };
   let state = await storage.partitions.get(pk);
   result.tailItemsDeleted += await releaseSealedTail(storage, pk, state.sealedOffset, []);
 
   for (;;) {
     const { due, oldestAgeMs } = await dueItems(storage, pk, topic, state.sealedOffset, options);
     if (due.length === 0) return { ...result, lagMs: oldestAgeMs };
+    const lostEnd = due[0]!.offset;
+    if (lostEnd > state.sealedOffset) {
+      // Tail items older than any append in flight are missing below the oldest left: they
+      // expired before they were sealed (the sealer was down for their whole time to live).
+      // Recorded as an empty stretch, as compaction leaves one, so readers go past it and
+      // what is left is sealed before it expires too; reported as records lost.
+      const stretch = { baseOffset: state.sealedOffset, endOffset: lostEnd, bytes: 0, recordCount: 0, index: [], createdAt: options.now() };
+      await storage.segments.put(pk, { ...stretch, firstTimestamp: due[0]!.maxTimestamp, maxTimestamp: due[0]!.maxTimestamp });
+      if (await storage.partitions.advanceSealed(pk, state.sealedOffset, lostEnd)) result.recordsLost += lostEnd - state.sealedOffset;
+      state = await storage.partitions.get(pk);
+      continue;
+    }
     const batches = await Promise.all(due.map((item) => storage.tail.batchOf(pk, item)));
     const built = buildSegment(batches);
     const { baseOffset, endOffset } = built.summary;
-    if (baseOffset !== state.sealedOffset) {
-      throw new Error(`tail of ${pk} starts at ${baseOffset}, sealed data ends at ${state.sealedOffset}`);
-    }
     const key = storage.segments.objectKey(pk, baseOffset, endOffset);
     await storage.segments.writeObject(key, built.bytes);
     const indexed = await storage.segments.put(pk, { ...built.summary, key, index: built.index, createdAt: options.now() });
@@ -93,6 +106,9 @@ async function dueItems(
   const oldEnough = now - options.sealMinAgeMs;
   for await (const item of storage.tail.scanForward(pk, from, () => 100)) {
     if (item.appendedAt > oldEnough || bytes >= segmentBytes) break;
+    // A segment is contiguous: a missing item ends it (the next run records the gap).
+    const last = items.at(-1);
+    if (last && item.offset !== last.offset + last.count) break;
     items.push(item);
     bytes += item.size;
   }

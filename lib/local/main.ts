@@ -266,7 +266,7 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
         jobsRunning = runJobs(jobsStorage)
           .then((report) => {
             const s = summarizeJobs(report);
-            if (s.segmentsSealed || s.segmentsDeleted || s.recordsCompacted || s.garbageDeleted || s.purgedTopics.length) {
+            if (s.segmentsSealed || s.recordsLost || s.segmentsDeleted || s.recordsCompacted || s.garbageDeleted || s.purgedTopics.length) {
               out(`jobs: ${JSON.stringify(s)}`);
             }
           })

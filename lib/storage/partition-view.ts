@@ -78,7 +78,7 @@ export class PartitionViews {
     this.nextOffsets.set(pk, { offset: end, at: Date.now() });
     this.saw(pk, batch, end);
     // Whatever lands at `end` lands after this append did: too young to have been sealed.
-    this.confirmEnd(pk, Date.now());
+    this.confirmEnd(pk, end, Date.now());
     this.appended.emit(pk);
   }
 
@@ -139,10 +139,13 @@ export class PartitionViews {
     return state;
   }
 
-  /** Records that a look past the view's batch end, started at `startedAt`, found nothing. */
-  confirmEnd(pk: string, startedAt: number): void {
+  /**
+   * Records that a look past `batchEnd`, started at `startedAt`, found nothing: only while
+   * the view still ends there (another read or append here may have moved it meanwhile).
+   */
+  confirmEnd(pk: string, batchEnd: number, startedAt: number): void {
     const known = this.views.get(pk);
-    if (known) this.views.set(pk, { ...known, endConfirmedAt: startedAt });
+    if (known?.batchEnd === batchEnd) this.views.set(pk, { ...known, endConfirmedAt: startedAt });
   }
 
   /** Whether the view's batch end was confirmed as the log end within endConfirmMs. */

@@ -210,7 +210,7 @@ export class LogReader {
           return this.readSealed(pk, offset, limits);
         }
       }
-      this.views.confirmEnd(pk, lookedAt);
+      this.views.confirmEnd(pk, offset, lookedAt);
       // Nothing to read, so the log start only informs: the last one read does (a
       // caught-up consumer's polls then cost one look each).
       const logStartOffset = await this.views.lastLogStartOffset(pk);

@@ -290,12 +290,19 @@ describe('observability', () => {
     }
   });
 
-  it('alarms on seal lag, API server errors and DynamoDB throttles', () => {
+  it('alarms on seal lag, records lost, API server errors and DynamoDB throttles', () => {
     expect(alarms().find((a) => a.Properties.MetricName === metricNames.sealLagSeconds)?.Properties).toMatchObject({
       Namespace: metricsNamespace,
       Dimensions: [{ Name: 'service', Value: 'sluice' }],
       Statistic: 'Maximum',
       Threshold: 900,
+    });
+    // A single lost record raises it.
+    expect(alarms().find((a) => a.Properties.MetricName === metricNames.recordsLost)?.Properties).toMatchObject({
+      Namespace: metricsNamespace,
+      Statistic: 'Sum',
+      Threshold: 1,
+      DatapointsToAlarm: 1,
     });
     expect(alarms().find((a) => a.Properties.MetricName === '5xx')?.Properties).toMatchObject({ Namespace: 'AWS/ApiGateway', Threshold: 5 });
     const throttleMetrics = alarms()

@@ -316,7 +316,7 @@ describe('the jobs function', () => {
       const { output } = await invoke(fn.jobs, {});
       const run = output.find((line) => line.message === 'jobs run');
       const metric = (name: string) => metricsIn(output).filter((m) => m.name === name);
-      return { run, sealLag: metric(metricNames.sealLagSeconds), consumerLag: metric(metricNames.consumerLag) };
+      return { run, sealLag: metric(metricNames.sealLagSeconds), recordsLost: metric(metricNames.recordsLost), consumerLag: metric(metricNames.consumerLag) };
     } finally {
       clock.mockRestore();
     }
@@ -329,6 +329,7 @@ describe('the jobs function', () => {
     const sealed = await runJobs(130_000);
     expect(sealed.run).toMatchObject({ level: 'INFO', segmentsSealed: 1, recordsSealed: 3, sealLagMs: 0 });
     expect(sealed.sealLag).toEqual([{ namespace: metricsNamespace, name: metricNames.sealLagSeconds, unit: 'Seconds', value: 0, dimensions: { service } }]);
+    expect(sealed.recordsLost).toEqual([{ namespace: metricsNamespace, name: metricNames.recordsLost, unit: 'Count', value: 0, dimensions: { service } }]);
 
     // Waits for its segment (an hour): too young to count at first, then lagging.
     const slow = await createTopic({ segmentMs: 3_600_000 });

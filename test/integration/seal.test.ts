@@ -110,6 +110,25 @@ describe('sealing', () => {
     expect(all.map((r) => r.value)).toEqual(Array.from({ length: 90 }, (_, i) => valueOf(i, 50).toString()));
   });
 
+  it('tail items that expired unsealed (the sealer down a day) are counted lost; the rest is sealed and read past them', async () => {
+    const topic = await storage.topics.create(randomName(), 1);
+    for (const start of [0, 10, 20]) await storage.log.append(topic.topicId, 0, recordsFrom(start, 10, 50));
+    const pk = partitionKey(topic.topicId, 0);
+    // What DynamoDB's TTL does to the two oldest items when no sealer came for a day.
+    await storage.tail.deleteItems(pk, [0, 10]);
+    const report = await runLater(storage, topic.name);
+    expect(report.partitions[0]!.seal).toMatchObject({ recordsLost: 20, records: 10 });
+    expect((await storage.segments.list(pk)).map((s) => [s.baseOffset, s.endOffset, s.recordCount])).toEqual([
+      [0, 20, 0],
+      [20, 30, 10],
+    ]);
+    // Sealing goes on: later appends are sealed as before, and readers skip the lost stretch.
+    await storage.log.append(topic.topicId, 0, recordsFrom(30, 10, 50));
+    expect((await runLater(storage, topic.name)).partitions[0]!.seal).toMatchObject({ recordsLost: 0, records: 10 });
+    const all = await readAll(sameTables(storage.config), topic.topicId);
+    expect(all.map((r) => r.offset)).toEqual(Array.from({ length: 20 }, (_, i) => 20 + i));
+  });
+
   it('young tail items are not sealed (the offset-cache safety window)', async () => {
     const topic = await storage.topics.create(randomName(), 1);
     await storage.log.append(topic.topicId, 0, recordsFrom(0, 10, 50));

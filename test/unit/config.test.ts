@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { storageConfigFromEnv, storageEnv, tableNamesWithPrefix } from '../../lib/core/config.ts';
+import { defaultSealOptions } from '../../lib/jobs/seal.ts';
+import { defaultLogOptions } from '../../lib/storage/log.ts';
 
 describe('storage configuration from a Lambda environment', () => {
   it('names every table and the bucket, with defaults', () => {
@@ -30,5 +32,12 @@ describe('storage configuration from a Lambda environment', () => {
       'unknown configuration variable(s): SLUICE_LOG_TABEL',
     );
     expect(() => storageConfigFromEnv({})).toThrow('AWS_REGION is not set');
+  });
+});
+
+describe("the log's timeline (lib/storage/log.ts)", () => {
+  it('trusts a confirmed log end for less time than the sealer waits before taking an item', () => {
+    // Otherwise a reader could trust an end past which the sealer has since deleted items.
+    expect(defaultLogOptions.endConfirmMs).toBeLessThan(defaultSealOptions.sealMinAgeMs);
   });
 });
