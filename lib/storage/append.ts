@@ -54,7 +54,7 @@ export interface AppendResult {
 export type AppendContent = readonly RecordInput[] | StoredBatch;
 
 /** The records an append carries. */
-export function recordsOf(content: AppendContent): readonly RecordInput[] {
+export function recordsIn(content: AppendContent): readonly RecordInput[] {
   return isStoredBatch(content) ? content.records : content;
 }
 
@@ -98,7 +98,7 @@ export class Appender {
 
   private async appendNow(pk: string, content: AppendContent, options: AppendOptions): Promise<AppendResult> {
     const appendId = options.appendId ?? randomUUID();
-    const records = recordsOf(content);
+    const records = recordsIn(content);
     // A client's batch is copied: its base offset is rewritten below at each try.
     const batch = isStoredBatch(content)
       ? Buffer.from(content.bytes)

@@ -22,7 +22,7 @@
  * refused sequence or epoch changes nothing.
  */
 import { FencedError, OutOfOrderSequenceError, ProduceInProgressError, UnknownProducerError } from '../core/errors.ts';
-import { recordsOf } from './append.ts';
+import { recordsIn } from './append.ts';
 import { partitionKey, type AppendContent, type AppendOptions, type LogStore } from './log.ts';
 import type { Head, PendingClaim, ProducerIdentity, ProducerStore } from './producers.ts';
 
@@ -94,7 +94,7 @@ export class IdempotentAppender {
   private async prepare(topicId: string, producer: ProducerIdentity, batch: SequencedBatch): Promise<Prepared> {
     const { producerId, producerEpoch } = producer;
     const pk = partitionKey(topicId, batch.partition);
-    const count = recordsOf(batch.records).length;
+    const count = recordsIn(batch.records).length;
     for (;;) {
       const from = await this.log.nextOffsetAtMost(topicId, batch.partition);
       const outcome = await this.producers.claim(producerId, producerEpoch, pk, batch.firstSeq, count, from);

@@ -84,14 +84,13 @@ export class LogReader {
     // A segment's range may hold more than maxBytes: keep the first batch, then what fits.
     const batches: StoredBatch[] = [];
     let bytes = 0;
-    let records = 0;
     for (const batch of span.batches) {
       if (batches.length > 0 && bytes + batch.bytes.length > limits.maxBytes) break;
       batches.push(batch);
       bytes += batch.bytes.length;
-      records += batch.records.length;
     }
-    this.usage.recordsOut += records;
+    // Whole batches go out, records before the offset too.
+    this.usage.countOut(batches.flatMap((batch) => batch.records));
     const last = batches.at(-1)?.header;
     const nextOffset = last ? last.baseOffset + last.lastOffsetDelta + 1 : span.end;
     return { batches, nextOffset, highWatermark: span.highWatermark, logStartOffset: span.logStartOffset };

@@ -20,8 +20,9 @@ export class LogSearch {
   /**
    * Where an append landed, if it did at or after `from`: by its id in the tail, or by
    * its producer fields in the batch headers of sealed segments. The tail is read first:
-   * sealing writes a segment before deleting the items in it, so an item gone from the
-   * tail when we look there is in a segment when we look there next.
+   * an item leaves the tail only after a segment holds it (the sealer deletes it after
+   * sealing, or it expires a day after its append, long after it was due for sealing), so
+   * an item gone from the tail when we look there is in a segment when we look there next.
    */
   async findAppend(
     pk: string,
