@@ -76,6 +76,8 @@ export interface GatewayOptions {
   readonly autoCreateTopics: boolean;
   /** Told why a connection was closed (a bad frame, an API not served). */
   readonly onConnectionError?: (error: unknown, connection: Connection) => void;
+  /** Told of an error of the listening socket (EMFILE on accept); it keeps listening. */
+  readonly onServerError?: (error: unknown) => void;
 }
 
 /** Listens for Kafka clients; Metadata names the port it got. */
@@ -86,6 +88,7 @@ export async function startGateway(storage: Storage, options: GatewayOptions): P
     port: options.port,
     maxFrameBytes: maxKafkaFrameBytes,
     ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
+    ...(options.onServerError ? { onServerError: options.onServerError } : {}),
   });
   gateway = createGateway(storage, {
     nodeId: 0,

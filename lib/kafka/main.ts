@@ -87,6 +87,7 @@ export async function main(argv: string[], { env }: GatewayMainOptions): Promise
       clusterId: clusterIdOf(config),
       autoCreateTopics: options.autoCreateTopics,
       onConnectionError: (error, connection) => out(`closed a connection from ${connection.remoteAddress}: ${firstLine(error)}`),
+      onServerError: (error) => out(`the listening socket: ${firstLine(error)}`),
     });
     out(`Sluice's Kafka gateway is listening on ${options.host}:${server.port}  (Ctrl-C to stop)`);
     out(`  bootstrap server  ${options.advertisedHost ?? options.host}:${server.port}`);

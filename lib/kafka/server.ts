@@ -6,9 +6,13 @@
  *
  * A declared size below 0 or above maxFrameBytes closes that connection before anything
  * is buffered for it; so does a handler that throws (it answers what the protocol lets
- * it answer and throws only where Kafka closes). Nothing a client sends stops the server.
+ * it answer and throws only where Kafka closes). Nothing a client sends stops the server,
+ * nor makes it hold more than a bounded amount for a connection: reading pauses while
+ * too many frames or bytes wait to be handled, and the next frame waits while the client
+ * is slow to read the last answer.
  */
 import net from 'node:net';
+import { ProtocolError } from './protocol/errors.ts';
 
 export interface Connection {
   /** The client's address, for logs and DescribeGroups' client host. */
@@ -28,6 +32,8 @@ export interface KafkaServerOptions {
   readonly maxFrameBytes: number;
   /** Told of a connection closed for a protocol fault (never thrown). */
   readonly onConnectionError?: (error: unknown, connection: Connection) => void;
+  /** Told of an error of the listening socket, e.g. EMFILE on accept; the server keeps listening. @default ignored */
+  readonly onServerError?: (error: unknown) => void;
 }
 
 export interface RunningKafkaServer {
@@ -39,6 +45,12 @@ export interface RunningKafkaServer {
 
 /** Frames waiting per connection before reading pauses: pipelining is bounded. */
 const maxQueuedFrames = 64;
+/**
+ * Bytes of whole frames waiting per connection before reading pauses, so pipelining is
+ * bounded in memory too (a Kafka broker reads no request while one is in hand). A larger
+ * frame still waits, alone.
+ */
+const maxQueuedBytes = 1024 * 1024;
 
 export async function serveKafka(handle: FrameHandler, options: KafkaServerOptions): Promise<RunningKafkaServer> {
   const sockets = new Set<net.Socket>();
@@ -54,6 +66,8 @@ export async function serveKafka(handle: FrameHandler, options: KafkaServerOptio
       resolve();
     });
   });
+  // Without a listener an accept error (EMFILE under load) would be thrown and end the process.
+  server.on('error', (error) => options.onServerError?.(error));
   const address = server.address() as net.AddressInfo;
   return {
     host: options.host,
@@ -70,9 +84,13 @@ function serveConnection(socket: net.Socket, handle: FrameHandler, options: Kafk
   const closed = new AbortController();
   const connection: Connection = { remoteAddress: socket.remoteAddress ?? 'unknown', signal: closed.signal };
   socket.setNoDelay(true);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  // Bytes read but not yet cut into frames; they are joined once, when a whole frame is in.
+  const chunks: Buffer[] = [];
+  let chunkBytes = 0;
+  /** The declared size of the frame being read, once its prefix is in. */
+  let frameSize: number | undefined;
   const frames: Buffer[] = [];
+  let queuedBytes = 0;
   let working = false;
 
   const fail = (error: unknown) => {
@@ -83,18 +101,53 @@ function serveConnection(socket: net.Socket, handle: FrameHandler, options: Kafk
   socket.on('error', () => socket.destroy());
   socket.once('close', () => closed.abort());
 
+  /**
+   * Removes the first n bytes read (n <= chunkBytes) as a new buffer, copying each byte once:
+   * a frame outlives its chunks (a produced batch is kept as sent).
+   */
+  const take = (n: number): Buffer => {
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    let used = 0;
+    while (at < n) {
+      const chunk = chunks[used]!;
+      const part = Math.min(chunk.length, n - at);
+      chunk.copy(out, at, 0, part);
+      at += part;
+      if (part === chunk.length) used++;
+      else chunks[used] = chunk.subarray(part);
+    }
+    chunks.splice(0, used);
+    chunkBytes -= n;
+    return out;
+  };
+
+  /** Resolves once the socket has sent what it holds, or is gone. */
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        closed.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      closed.signal.addEventListener('abort', done);
+    });
+
   const work = async () => {
     if (working) return;
     working = true;
     try {
       while (frames.length > 0 && !closed.signal.aborted) {
         const frame = frames.shift()!;
-        if (frames.length < maxQueuedFrames && socket.isPaused()) socket.resume();
+        queuedBytes -= frame.length;
+        if (socket.isPaused() && frames.length < maxQueuedFrames && queuedBytes < maxQueuedBytes) socket.resume();
         const answer = await handle(frame, connection);
         if (answer && !closed.signal.aborted) {
           const size = Buffer.allocUnsafe(4);
           size.writeInt32BE(answer.length);
-          socket.write(Buffer.concat([size, answer]));
+          // A client that does not read must not make answers pile up here.
+          if (!socket.write(Buffer.concat([size, answer]))) await drained();
         }
       }
     } catch (error) {
@@ -105,30 +158,25 @@ function serveConnection(socket: net.Socket, handle: FrameHandler, options: Kafk
   };
 
   socket.on('data', (chunk: Buffer) => {
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    let buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    let at = 0;
-    while (buf.length - at >= 4) {
-      const size = buf.readInt32BE(at);
-      if (size < 0 || size > options.maxFrameBytes) {
-        fail(new FrameError(`a frame of ${size} bytes (the limit is ${options.maxFrameBytes})`));
-        return;
+    chunks.push(chunk);
+    chunkBytes += chunk.length;
+    for (;;) {
+      if (frameSize === undefined) {
+        if (chunkBytes < 4) break;
+        const size = take(4).readInt32BE(0);
+        if (size < 0 || size > options.maxFrameBytes) {
+          fail(new ProtocolError(`a frame of ${size} bytes (the limit is ${options.maxFrameBytes})`));
+          return;
+        }
+        frameSize = size;
       }
-      if (buf.length - at - 4 < size) break;
-      // A copy: the frame outlives this chunk (a produced batch is kept as sent).
-      frames.push(Buffer.from(buf.subarray(at + 4, at + 4 + size)));
-      at += 4 + size;
+      if (chunkBytes < frameSize) break;
+      const frame = take(frameSize);
+      frameSize = undefined;
+      frames.push(frame);
+      queuedBytes += frame.length;
     }
-    buf = buf.subarray(at);
-    pending = buf.length > 0 ? [buf] : [];
-    pendingBytes = buf.length;
-    if (frames.length >= maxQueuedFrames) socket.pause();
+    if (frames.length >= maxQueuedFrames || queuedBytes >= maxQueuedBytes) socket.pause();
     void work();
   });
-}
-
-/** A frame the transport refuses: the connection is closed. */
-export class FrameError extends Error {
-  override readonly name = 'FrameError';
 }

@@ -242,6 +242,7 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
         clusterId: clusterIdOf(config),
         autoCreateTopics: options.autoCreateTopics,
         onConnectionError: (error, connection) => out(`kafka: closed a connection from ${connection.remoteAddress}: ${firstLine(error)}`),
+        onServerError: (error) => out(`kafka: the listening socket: ${firstLine(error)}`),
       });
     }
 
