@@ -130,6 +130,11 @@ export class LogStore {
     return this.search.offsetForTimestamp(partitionKey(topicId, partition), timestamp);
   }
 
+  /** The first record with the partition's largest timestamp (Kafka's MAX_TIMESTAMP), or null when it is empty. */
+  largestTimestamp(topicId: string, partition: number): Promise<{ offset: number; timestamp: number } | null> {
+    return this.search.largestTimestamp(partitionKey(topicId, partition));
+  }
+
   /** Forgets what this container cached about a partition: jobs that moved it call this. */
   forget(topicId: string, partition: number): void {
     this.views.forget(partitionKey(topicId, partition));

@@ -1,9 +1,9 @@
 /**
  * Searches of a partition's whole log, tail and segments, for one thing: where an append
- * landed (an idempotent producer's retry asks), or the first record at or after a time
- * (Kafka's ListOffsets by time).
+ * landed (an idempotent producer's retry asks), the first record at or after a time, or
+ * the first with the largest time (Kafka's ListOffsets by time and MAX_TIMESTAMP).
  */
-import type { BatchHeader } from '../core/codec/record-batch.ts';
+import type { BatchHeader, StoredRecord } from '../core/codec/record-batch.ts';
 import { byteRangeFor, byteRangeForTimestamp, completeBatches } from '../core/segment.ts';
 import type { AppendOptions } from './append.ts';
 import type { PartitionStore } from './partitions.ts';
@@ -85,4 +85,52 @@ export class LogSearch {
     }
     return null;
   }
+
+  /**
+   * The first record with the partition's largest timestamp (Kafka's MAX_TIMESTAMP), or
+   * null for an empty partition. Tail items and segments each carry their largest
+   * timestamp, so only the batch or index span holding the winner is read; every unsealed
+   * tail item is looked at, as a search by time for a recent record does.
+   */
+  async largestTimestamp(pk: string): Promise<{ offset: number; timestamp: number } | null> {
+    const { logStartOffset, sealedOffset } = await this.partitions.get(pk);
+    // Only the best so far is kept: an unsealed tail can hold many megabytes of items.
+    let best: TimestampHolder | undefined;
+    // The tail before the segments: an item leaves the tail only after a segment holds it,
+    // so a record sealed meanwhile is seen in one or the other (or both, which is harmless).
+    for await (const item of this.tail.scanForward(pk, sealedOffset, () => 100)) {
+      best = later(best, { maxTimestamp: item.maxTimestamp, baseOffset: item.offset, records: () => this.tail.recordsOf(pk, item) });
+    }
+    for (const segment of await this.segments.list(pk)) {
+      const { key, index, bytes, maxTimestamp } = segment;
+      // Below the log start (retention moves it a whole segment at a time), or no records.
+      if (segment.endOffset <= logStartOffset || !key || segment.recordCount === 0) continue;
+      best = later(best, {
+        maxTimestamp,
+        baseOffset: segment.baseOffset,
+        records: async () => {
+          // The first span whose newest record is that new holds the first such record.
+          const range = byteRangeForTimestamp(index, bytes, maxTimestamp)!;
+          return completeBatches(await this.segments.readRange(key, range.start, range.end)).batches.flatMap((b) => b.records);
+        },
+      });
+    }
+    if (!best) return null;
+    const { maxTimestamp } = best;
+    const record = (await best.records()).find((r) => r.timestamp === maxTimestamp && r.offset >= logStartOffset);
+    return record ? { offset: record.offset, timestamp: record.timestamp } : null;
+  }
+}
+
+/** Where the largest timestamp is: a batch's records, or a segment's, read only if it wins. */
+interface TimestampHolder {
+  readonly maxTimestamp: number;
+  readonly baseOffset: number;
+  records(): Promise<StoredRecord[]>;
+}
+
+/** Ties go to the lower offset: Kafka answers the first record with the largest timestamp. */
+function later(best: TimestampHolder | undefined, other: TimestampHolder): TimestampHolder {
+  if (!best || other.maxTimestamp > best.maxTimestamp) return other;
+  return other.maxTimestamp === best.maxTimestamp && other.baseOffset < best.baseOffset ? other : best;
 }
