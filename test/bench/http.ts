@@ -10,6 +10,10 @@ export interface ProduceAnswer {
   offsets: Array<{ partition: number; offset: number }>;
 }
 
+interface TopicAnswer {
+  partitions: Array<{ partition: number; highWatermark: number }>;
+}
+
 export interface CallInit {
   readonly method: string;
   readonly body?: string;
@@ -63,6 +67,12 @@ export async function callMeasured<T>(what: string, url: string, init: CallInit)
     responseBytes: bytes.length,
     ms,
   };
+}
+
+/** The topic's high watermarks by partition, read fresh (GET /v1/topics/{topic}). */
+export async function highWatermarks(topicUrl: string, signal: AbortSignal): Promise<number[]> {
+  const topic = await call<TopicAnswer>('describe topic', topicUrl, { method: 'GET', signal });
+  return topic.partitions.map((p) => p.highWatermark);
 }
 
 export function describe(error: unknown): string {

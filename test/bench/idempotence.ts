@@ -13,7 +13,7 @@
  * Then the idempotent run sends its last request again, as a producer whose reply was
  * lost would: it must answer the original offsets and leave the high watermarks alone.
  */
-import { BenchError, call, type ProduceAnswer } from './http.ts';
+import { BenchError, call, highWatermarks, type ProduceAnswer } from './http.ts';
 import { encodedBatchBytes } from './cost.ts';
 import { int } from './format.ts';
 import type { Progress } from './progress.ts';
@@ -60,9 +60,6 @@ export interface IdempotenceResult {
 interface ProducerAnswer {
   producerId: number;
   producerEpoch: number;
-}
-interface TopicAnswer {
-  partitions: Array<{ partition: number; highWatermark: number }>;
 }
 
 export function shapeLabel(shape: IdempotenceShape): string {
@@ -195,9 +192,4 @@ async function resendLast(stack: BenchStack, label: string, topicUrl: string, la
     throw new BenchError(`${what} moved partition ${moved}'s high watermark from ${before[moved]} to ${after[moved]}: it was appended again`);
   }
   return usage;
-}
-
-async function highWatermarks(topicUrl: string, signal: AbortSignal): Promise<number[]> {
-  const topic = await call<TopicAnswer>('describe topic', topicUrl, { method: 'GET', signal });
-  return topic.partitions.map((p) => p.highWatermark);
 }

@@ -1,14 +1,15 @@
 /**
  * `npm run bench` options: the throughput run's, the cost scenarios' (bulk, small and
- * small's JSON variants), the idempotence scenario's, and which to run.
+ * small's JSON variants), the idempotence and kafka scenarios', and which to run.
  */
 import { parseArgs } from 'node:util';
 import { BenchError } from './http.ts';
 
 export const usageText = `Usage: npm run bench -- [options]
 
-Starts DynamoDB Local (in memory), the S3 emulator and the Sluice HTTP server on free
-ports, then runs the selected scenarios over HTTP and stops everything:
+Starts DynamoDB Local (in memory), the S3 emulator and the Sluice HTTP server (and for
+kafka the Kafka gateway) on free ports, then runs the selected scenarios and stops
+everything:
 
   throughput  produces records, reads them all back, prints records/s and the DynamoDB
               capacity units and S3 requests per MiB
@@ -22,6 +23,10 @@ ports, then runs the selected scenarios over HTTP and stops everything:
   idempotence the same records produced plainly and idempotently, one request at a time, for
               a few batch shapes: write units, read units and S3 requests per request and
               what idempotence adds; then resends a request, which must change nothing
+  kafka       records/s produced through the Kafka gateway by kcat beside those produced
+              over HTTP, and their ratio; each path warms up, then the records go in two
+              halves, gateway, HTTP, HTTP, gateway, each to a fresh topic. Not part of
+              all (it needs kcat on PATH): ask for it by name
 
 A cost scenario produces its data, runs the background jobs once to seal it all into S3
 segments, reads it all back once from offset 0, and prints DynamoDB units, S3 requests and
@@ -30,8 +35,8 @@ beside Kinesis on-demand (whose 1 KB rounding per record it applies) and MSK Ser
 With --json, each JSON variant's two headline figures are also at the top level, e.g.
 smallJsonZstd.storageUsdPerGiB and smallJsonZstd.allInUsdPerGiB.
 
-  --scenario LIST    all (default), cost (= bulk,small), or a comma-separated list of
-                     throughput, bulk, small, idempotence
+  --scenario LIST    all (default: throughput, bulk, small, idempotence), cost (= bulk,small),
+                     or a comma-separated list of throughput, bulk, small, idempotence, kafka
 
 throughput:
   --records N        records to produce (default 500000, about 35 s on 2 cores)
@@ -57,10 +62,17 @@ idempotence:
   --idempotence-requests N
                      measured requests per batch shape and mode, 1-10000 (default 20)
 
+kafka:
+  --kafka-records N  records each path produces measured (default 500000), after up to
+                     100,000 unmeasured; keyless, of --value-bytes each, to topics of
+                     --partitions partitions: through the Kafka gateway by kcat (-P -z none,
+                     librdkafka's defaults otherwise) and over HTTP as throughput produces
+                     (--batch, --producers, --routing)
+
   --json             print the result as JSON on stdout (progress stays on stderr)
   -h, --help         show this help`;
 
-export type Scenario = 'throughput' | 'bulk' | 'small' | 'idempotence';
+export type Scenario = 'throughput' | 'bulk' | 'small' | 'idempotence' | 'kafka';
 
 export interface BenchOptions {
   readonly scenarios: readonly Scenario[];
@@ -78,6 +90,7 @@ export interface BenchOptions {
   readonly smallSenders: number;
   readonly lambdaMb: number;
   readonly idempotenceRequests: number;
+  readonly kafkaRecords: number;
   readonly json: boolean;
 }
 
@@ -88,6 +101,7 @@ const scenarioNames: Record<string, readonly Scenario[]> = {
   bulk: ['bulk'],
   small: ['small'],
   idempotence: ['idempotence'],
+  kafka: ['kafka'],
 };
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
@@ -111,6 +125,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'small-senders': { type: 'string', default: '16' },
       'lambda-mb': { type: 'string', default: '1024' },
       'idempotence-requests': { type: 'string', default: '20' },
+      'kafka-records': { type: 'string', default: '500000' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -130,13 +145,13 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   for (const name of values.scenario.split(',').map((s) => s.trim())) {
     const picked = scenarioNames[name];
     if (!picked) {
-      throw new BenchError(`--scenario takes all, cost, or a comma-separated list of throughput, bulk, small, idempotence; got '${name}'`);
+      throw new BenchError(`--scenario takes all, cost, or a comma-separated list of throughput, bulk, small, idempotence, kafka; got '${name}'`);
     }
     for (const s of picked) scenarios.add(s);
   }
   return {
     // Always in this order, whatever order they were asked in.
-    scenarios: (['throughput', 'bulk', 'small', 'idempotence'] as const).filter((s) => scenarios.has(s)),
+    scenarios: (['throughput', 'bulk', 'small', 'idempotence', 'kafka'] as const).filter((s) => scenarios.has(s)),
     records: int('records', 1, 100_000_000),
     batch: int('batch', 1, 10_000),
     valueBytes: int('value-bytes', 1, 1_000_000),
@@ -151,6 +166,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     smallSenders: int('small-senders', 1, 256),
     lambdaMb: int('lambda-mb', 128, 10_240),
     idempotenceRequests: int('idempotence-requests', 1, 10_000),
+    kafkaRecords: int('kafka-records', 1, 100_000_000),
     json: values.json,
   };
 }

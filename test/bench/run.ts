@@ -11,10 +11,13 @@
  *               figures --json prints at the top level (smallJsonZstd: { storageUsdPerGiB,
  *               allInUsdPerGiB }, and the same for the other codecs);
  *   idempotence what an idempotent producer adds per batch: write units, read units and S3
- *               requests of the same requests sent plainly and idempotently.
+ *               requests of the same requests sent plainly and idempotently;
+ *   kafka       records/s produced through the Kafka gateway by kcat beside those produced
+ *               over HTTP, and their ratio (only when asked for: it needs kcat).
  *
  *   npm run bench -- --scenario cost --json
  *   npm run bench -- --scenario throughput --records 20000 --producers 8
+ *   npm run bench -- --scenario kafka --kafka-records 50000
  *
  * Times come from DynamoDB Local and s3rver on this machine; capacity units and requests
  * are what AWS would bill for the same calls.
@@ -24,6 +27,8 @@ import { costSpec, runCostScenario, type CostScenarioResult } from './cost.ts';
 import { BenchError, describe, oneLine } from './http.ts';
 import { runIdempotence, type IdempotenceResult } from './idempotence.ts';
 import { idempotenceJson, idempotenceText } from './idempotence-report.ts';
+import { kcatVersion, runKafka, type KafkaResult } from './kafka.ts';
+import { kafkaJson, kafkaText } from './kafka-report.ts';
 import { parseOptions, usageText, type BenchOptions } from './options.ts';
 import { Progress } from './progress.ts';
 import { throughputJson, throughputText, type BenchResult } from './report.ts';
@@ -58,20 +63,25 @@ async function main(): Promise<number> {
   let stack: BenchStack | undefined;
   let exitCode = 0;
   try {
+    const kafka = options.scenarios.includes('kafka');
+    // Before the stack's seconds of start-up: without kcat the scenario cannot run.
+    if (kafka) kcatVersion();
     const setupStarted = performance.now();
-    progress.note('starting DynamoDB Local, the S3 emulator and the HTTP server...');
-    stack = await startBenchStack();
+    progress.note(`starting DynamoDB Local, the S3 emulator and the HTTP server${kafka ? ' and Kafka gateway' : ''}...`);
+    stack = await startBenchStack({ kafka });
     if (interrupt.signal.aborted) throw interrupt.signal.reason;
     const setupSeconds = (performance.now() - setupStarted) / 1000;
-    progress.done(`stack: ready in ${setupSeconds.toFixed(1)} s at ${stack.url}`);
+    progress.done(`stack: ready in ${setupSeconds.toFixed(1)} s at ${stack.url}${stack.kafka ? `, Kafka at ${stack.kafka}` : ''}`);
 
     let throughput: BenchResult | undefined;
     const cost: CostScenarioResult[] = [];
     let idempotence: IdempotenceResult | undefined;
+    let kafkaResult: KafkaResult | undefined;
     for (const scenario of options.scenarios) {
       if (interrupt.signal.aborted) throw interrupt.signal.reason;
       if (scenario === 'throughput') throughput = await runThroughput(stack, options, setupSeconds, interrupt.signal, progress);
       else if (scenario === 'idempotence') idempotence = await runIdempotence(stack, options.idempotenceRequests, interrupt.signal, progress);
+      else if (scenario === 'kafka') kafkaResult = await runKafka(stack, options, interrupt.signal, progress);
       else {
         cost.push(await runCostScenario(stack, costSpec(scenario, options), interrupt.signal, progress));
         if (scenario === 'small') {
@@ -90,6 +100,7 @@ async function main(): Promise<number> {
         ...(throughput ? throughputJson(throughput) : { options, setupSeconds: Math.round(setupSeconds * 100) / 100 }),
         ...(cost.length > 0 ? { cost: costJson(cost, ctx), ...costHeadlines(cost, ctx) } : {}),
         ...(idempotence ? { idempotence: idempotenceJson(idempotence) } : {}),
+        ...(kafkaResult ? { kafka: kafkaJson(kafkaResult) } : {}),
       };
       process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     } else {
@@ -97,6 +108,7 @@ async function main(): Promise<number> {
         ...(throughput ? throughputText(throughput) : []),
         ...(cost.length > 0 ? costText(cost, ctx) : []),
         ...(idempotence ? idempotenceText(idempotence) : []),
+        ...(kafkaResult ? kafkaText(kafkaResult) : []),
       ];
       process.stdout.write(lines.join('\n'));
     }

@@ -1,7 +1,9 @@
 /**
  * The bench's own local stack, all in this process except DynamoDB Local's Java child:
  * DynamoDB Local in memory and s3rver in a temporary folder on free ports, storage with
- * its tables and bucket, the API, and the local HTTP server on a free 127.0.0.1 port.
+ * its tables and bucket, the API, and the local HTTP server on a free 127.0.0.1 port;
+ * when asked, also the Kafka gateway on another, over the same storage (as sluice local
+ * serves it).
  */
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { createApi } from '../../lib/api/index.ts';
 import type { ServerFailure } from '../../lib/api/respond.ts';
 import { defaultApiConfig, tableNamesWithPrefix } from '../../lib/core/config.ts';
+import { startGateway } from '../../lib/kafka/gateway.ts';
 import { startDynamoDbLocal, startS3Emulator, type Emulator } from '../../lib/local/emulators.ts';
 import { serve, type RunningServer } from '../../lib/local/server.ts';
 import { createStorage, type Storage } from '../../lib/storage/index.ts';
@@ -17,19 +20,26 @@ import { createStorage, type Storage } from '../../lib/storage/index.ts';
 export interface BenchStack {
   /** Base URL of the local HTTP server, e.g. `http://127.0.0.1:41234`. */
   readonly url: string;
+  /** The Kafka gateway's bootstrap server, e.g. `127.0.0.1:41235`, when it was asked for. */
+  readonly kafka?: string;
   /** The server's storage: its `usage` meter is what the bench reads. */
   readonly storage: Storage;
   /** DynamoDB calls the server's storage made, by command (the meter counts units, not calls). */
   readonly dynamodbCalls: Record<string, number>;
   /** Capacity units those calls consumed, by command (the meter only splits read and write). */
   readonly dynamodbUnits: Record<string, number>;
-  /** 5xx details the server logged (kept, not printed, so a failure can quote them). */
+  /** 5xx details the server logged and connections the gateway closed (kept, not printed, so a failure can quote them). */
   readonly serverLog: string[];
   /** Stops the server and the emulators and removes the temporary folder; safe to call twice. */
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(): Promise<BenchStack> {
+export interface BenchStackOptions {
+  /** Also serve the Kafka protocol. */
+  readonly kafka: boolean;
+}
+
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
   const stops: Array<() => Promise<void> | void> = [];
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -93,7 +103,17 @@ export async function startBenchStack(): Promise<BenchStack> {
       log,
     });
     stops.push(() => server.close());
-    return { url: server.url, storage, dynamodbCalls, dynamodbUnits, serverLog, stop };
+    if (!options.kafka) return { url: server.url, storage, dynamodbCalls, dynamodbUnits, serverLog, stop };
+
+    const kafka = await startGateway(storage, {
+      host: '127.0.0.1',
+      port: 0,
+      clusterId: 'sluice-bench',
+      autoCreateTopics: false,
+      onConnectionError: (error) => void serverLog.push(`Kafka connection closed: ${String(error)}`),
+    });
+    stops.push(() => kafka.close());
+    return { url: server.url, kafka: `${kafka.host}:${kafka.port}`, storage, dynamodbCalls, dynamodbUnits, serverLog, stop };
   } catch (error) {
     await stop();
     throw error;

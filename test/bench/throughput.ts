@@ -20,7 +20,7 @@ interface FetchAnswer {
   highWatermark: number;
 }
 
-interface Timed<T> {
+export interface Timed<T> {
   readonly seconds: number;
   readonly httpRequests: number;
   readonly result: T;
@@ -51,11 +51,13 @@ function produceBody(options: BenchOptions, first: number, count: number, partit
   return `{"records":[${parts.join(',')}]}`;
 }
 
-async function producePhase(
+/** Produces options.records over HTTP: options.producers loops, each sending options.batch records per request. */
+export async function producePhase(
   options: BenchOptions,
   topicUrl: string,
   signal: AbortSignal,
   progress: Progress,
+  label = 'produce',
 ): Promise<Timed<{ ends: number[]; valueBytes: number }>> {
   const requests = Math.ceil(options.records / options.batch);
   const ends = new Array<number>(options.partitions).fill(0);
@@ -63,7 +65,7 @@ async function producePhase(
   let next = 0;
   let valueBytes = 0;
   const started = performance.now();
-  progress.start('produce', options.records);
+  progress.start(label, options.records);
   const producer = async (): Promise<void> => {
     while (next < requests && !signal.aborted) {
       const index = next++;
@@ -88,7 +90,7 @@ async function producePhase(
   if (total !== options.records) {
     throw new BenchError(`the partitions end at offsets adding up to ${total}, but ${options.records} records were acknowledged`);
   }
-  progress.done(`produce: ${fmt(options.records)} records in ${seconds.toFixed(1)} s`);
+  progress.done(`${label}: ${fmt(options.records)} records in ${seconds.toFixed(1)} s`);
   return { seconds, httpRequests: requests, result: { ends, valueBytes } };
 }
 
