@@ -23,6 +23,8 @@ import {
 import {
   APIS,
   ApiVersions,
+  ConsumerProtocolAssignment,
+  ConsumerProtocolSubscription,
   CreatePartitions,
   CreateTopics,
   DeleteTopics,
@@ -125,7 +127,14 @@ const Everything = {
   ],
 } as const satisfies MessageSpec;
 
-const MESSAGES: readonly MessageSpec[] = [...APIS.flatMap((api) => [api.request, api.response]), RequestHeader, ResponseHeader, Everything];
+const MESSAGES: readonly MessageSpec[] = [
+  ...APIS.flatMap((api) => [api.request, api.response]),
+  ConsumerProtocolSubscription,
+  ConsumerProtocolAssignment,
+  RequestHeader,
+  ResponseHeader,
+  Everything,
+];
 
 // ---- values generated from a definition, with what decoding must give back ----
 

@@ -60,7 +60,8 @@ export interface FieldSpec {
 
 export interface MessageSpec {
   readonly name: string;
-  readonly type: 'request' | 'response' | 'header';
+  /** 'data': a message of no API, carried inside another's bytes field behind an int16 version (versioned.ts). */
+  readonly type: 'request' | 'response' | 'header' | 'data';
   readonly apiKey?: number;
   readonly validVersions: string;
   /** Versions with compact strings, bytes and arrays and a tagged-fields section in every struct. */
