@@ -33,7 +33,7 @@ ${commonHelp}
     help: `Usage: sluice groups describe (--group G ... | --all-groups)
 
 Prints kafka-consumer-groups' table: GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET
-LAG CONSUMER-ID, one row per partition the group has an offset or a member for.
+LAG CONSUMER-ID HOST CLIENT-ID, one row per partition the group has an offset or a member for.
   --group G              the group (repeatable)
   --all-groups           every group
 ${commonHelp}
@@ -138,8 +138,11 @@ export function describeText(group: string, described: GroupDescription): string
   return (
     header +
     table(
-      ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID'],
-      described.partitions.map((p) => [group, p.topic, p.partition, p.committedOffset ?? '-', p.highWatermark, p.lag ?? '-', p.owner ?? '-']),
+      ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'],
+      described.partitions.map((p) => {
+        const owner = described.members.find((m) => m.memberId === p.owner);
+        return [group, p.topic, p.partition, p.committedOffset ?? '-', p.highWatermark, p.lag ?? '-', p.owner ?? '-', owner?.host ?? '-', owner?.clientId ?? '-'];
+      }),
     )
   );
 }

@@ -88,6 +88,14 @@ export class GroupNotEmptyError extends SluiceError {
     super(`group '${group}' has ${members} active member(s); stop them first`, { details: { group, members } });
   }
 }
+/** A group is used by one protocol at a time: Sluice's HTTP members or Kafka's clients. */
+export class GroupProtocolError extends SluiceError {
+  readonly code = 'INCONSISTENT_GROUP_PROTOCOL';
+  readonly status = 409;
+  constructor(group: string, members: number) {
+    super(`group '${group}' has ${members} member(s) consuming over the Kafka protocol; use another group or stop them first`, { details: { group, members } });
+  }
+}
 export class TopicExistsError extends SluiceError {
   readonly code = 'TOPIC_EXISTS';
   readonly status = 409;

@@ -227,11 +227,15 @@ export interface ListGroupsResponse {
   readonly groups: readonly GroupSummary[];
 }
 
-export type GroupState = 'Empty' | 'Stable';
+/** Sluice's lease groups are Empty or Stable; a Kafka-protocol group is in any of Kafka's classic states. */
+export type GroupState = 'Empty' | 'Stable' | 'PreparingRebalance' | 'CompletingRebalance';
 
 export interface GroupMemberDescription {
   readonly memberId: string;
   readonly instanceId?: string;
+  /** A Kafka-protocol member's client id and address. */
+  readonly clientId?: string;
+  readonly host?: string;
   readonly assignments: readonly TopicPartition[];
 }
 

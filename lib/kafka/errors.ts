@@ -6,6 +6,9 @@
 import {
   CorruptRecordError,
   FencedError,
+  GroupNotEmptyError,
+  GroupNotFoundError,
+  GroupProtocolError,
   InvalidRequestError,
   OffsetOutOfRangeError,
   OutOfOrderSequenceError,
@@ -15,6 +18,7 @@ import {
   TopicExistsError,
   TopicNotFoundError,
   UnavailableError,
+  UnknownMemberError,
   UnknownProducerError,
 } from '../core/errors.ts';
 import { KafkaErrors, type KafkaError } from './protocol/index.ts';
@@ -41,6 +45,10 @@ export function kafkaErrorOf(error: unknown): KafkaError {
   if (error instanceof UnknownProducerError) return KafkaErrors.UNKNOWN_PRODUCER_ID;
   if (error instanceof TopicExistsError) return KafkaErrors.TOPIC_ALREADY_EXISTS;
   if (error instanceof InvalidRequestError) return KafkaErrors.INVALID_REQUEST;
+  if (error instanceof GroupNotEmptyError) return KafkaErrors.NON_EMPTY_GROUP;
+  if (error instanceof GroupNotFoundError) return KafkaErrors.GROUP_ID_NOT_FOUND;
+  if (error instanceof GroupProtocolError) return KafkaErrors.INCONSISTENT_GROUP_PROTOCOL;
+  if (error instanceof UnknownMemberError) return KafkaErrors.UNKNOWN_MEMBER_ID;
   if (error instanceof ProduceInProgressError || error instanceof ThrottledError || error instanceof UnavailableError) {
     return KafkaErrors.REQUEST_TIMED_OUT;
   }

@@ -10,7 +10,9 @@
  * ApiVersions, which answers UNSUPPORTED_VERSION with the ranges served, in v0, so the
  * client can pick a version and ask again (Kafka's KIP-511 rule).
  */
+import { defaultClassicGroupSettings } from '../core/classic-group.ts';
 import type { Storage } from '../storage/index.ts';
+import { KafkaGroupCoordinator } from './group-coordinator.ts';
 import { apiVersionsHandler } from './handlers/api-versions.ts';
 import { describeConfigsHandler, incrementalAlterConfigsHandler } from './handlers/configs.ts';
 import { createPartitionsHandler } from './handlers/create-partitions.ts';
@@ -18,6 +20,10 @@ import { createTopicsHandler } from './handlers/create-topics.ts';
 import { deleteTopicsHandler } from './handlers/delete-topics.ts';
 import { describeClusterHandler } from './handlers/describe-cluster.ts';
 import { fetchHandler } from './handlers/fetch.ts';
+import { findCoordinatorHandler } from './handlers/find-coordinator.ts';
+import { deleteGroupsHandler, describeGroupsHandler, listGroupsHandler } from './handlers/group-admin.ts';
+import { heartbeatHandler, joinGroupHandler, leaveGroupHandler, syncGroupHandler } from './handlers/groups.ts';
+import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from './handlers/offsets.ts';
 import { initProducerIdHandler } from './handlers/init-producer-id.ts';
 import { listOffsetsHandler } from './handlers/list-offsets.ts';
 import { metadataHandler } from './handlers/metadata.ts';
@@ -39,6 +45,17 @@ export const handlers: readonly ApiHandler[] = [
   describeConfigsHandler,
   incrementalAlterConfigsHandler,
   describeClusterHandler,
+  findCoordinatorHandler,
+  joinGroupHandler,
+  syncGroupHandler,
+  heartbeatHandler,
+  leaveGroupHandler,
+  offsetCommitHandler,
+  offsetFetchHandler,
+  offsetDeleteHandler,
+  listGroupsHandler,
+  describeGroupsHandler,
+  deleteGroupsHandler,
 ];
 
 const byKey = new Map(handlers.map((h) => [h.api.apiKey, h]));
@@ -47,6 +64,7 @@ const byKey = new Map(handlers.map((h) => [h.api.apiKey, h]));
 const served: readonly ApiRange[] = handlers.map((h) => ({ apiKey: h.api.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }));
 
 export function createGateway(storage: Storage, settings: GatewaySettings): FrameHandler {
+  const groups = new KafkaGroupCoordinator(storage, { ...defaultClassicGroupSettings, ...settings.groups });
   return async (frame, connection) => {
     const { header, api, bodyOffset } = decodeRequestHeader(frame);
     const { requestApiKey: key, requestApiVersion: version, correlationId } = header;
@@ -57,7 +75,7 @@ export function createGateway(storage: Storage, settings: GatewaySettings): Fram
       return encodeResponse(ApiVersions, 0, correlationId, { errorCode: KafkaErrors.UNSUPPORTED_VERSION.code, apiKeys: served });
     }
     const { value } = decode(api.request, version, frame, bodyOffset);
-    const body = await handler.handle(value, version, { storage, settings, connection, served });
+    const body = await handler.handle(value, version, { storage, settings, connection, clientId: header.clientId, served, groups });
     return body === undefined ? undefined : encodeResponse(api, version, correlationId, body);
   };
 }

@@ -1,6 +1,8 @@
 /** What a Kafka API handler is and what it is given: the gateway's settings, storage, the connection. */
+import type { ClassicGroupSettings } from '../core/classic-group.ts';
 import type { StorageConfig } from '../core/config.ts';
 import type { Storage } from '../storage/index.ts';
+import type { KafkaGroupCoordinator } from './group-coordinator.ts';
 import type { ApiSpec, RequestOf, ResponseInputOf } from './protocol/index.ts';
 import type { Connection } from './server.ts';
 
@@ -13,6 +15,8 @@ export interface GatewaySettings {
   readonly clusterId: string;
   /** Metadata for an unknown topic creates it (one partition), as Kafka's default broker does. */
   readonly autoCreateTopics: boolean;
+  /** Kafka's group.* settings, where they differ from Kafka's defaults. */
+  readonly groups?: Partial<ClassicGroupSettings>;
 }
 
 /**
@@ -28,6 +32,10 @@ export interface GatewayContext {
   readonly storage: Storage;
   readonly settings: GatewaySettings;
   readonly connection: Connection;
+  /** The request header's client id. */
+  readonly clientId: string | null;
+  /** Every group's coordinator, over storage: the same for every connection. */
+  readonly groups: KafkaGroupCoordinator;
   /** The versions of each API this gateway serves, as ApiVersions tells them. */
   readonly served: readonly ApiRange[];
 }

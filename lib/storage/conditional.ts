@@ -34,7 +34,7 @@ export function updateIf(dynamodb: DynamoDBClient, u: ConditionalUpdate): Promis
         Key: u.key,
         UpdateExpression: u.update,
         ConditionExpression: u.condition,
-        ExpressionAttributeValues: u.values,
+        ...(Object.keys(u.values).length > 0 ? { ExpressionAttributeValues: u.values } : {}),
         ...(u.names ? { ExpressionAttributeNames: u.names } : {}),
       }),
     ),

@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { planShare, type LeaseView } from '../core/assignor.ts';
-import { FencedError, GroupNotEmptyError, GroupNotFoundError, InvalidRequestError, UnknownMemberError } from '../core/errors.ts';
+import { FencedError, GroupNotEmptyError, GroupProtocolError, GroupNotFoundError, InvalidRequestError, UnknownMemberError } from '../core/errors.ts';
+import type { ClassicGroupStore } from './classic-groups.ts';
 import type { GroupStore, LeaseItem, MemberItem } from './groups.ts';
 import type { LogStore } from './log.ts';
 import type { TopicMeta, TopicStore } from './topics.ts';
@@ -38,11 +39,14 @@ export class GroupCoordinator {
     private readonly groups: GroupStore,
     private readonly topics: TopicStore,
     private readonly log: LogStore,
+    private readonly classic: ClassicGroupStore,
     private readonly now: () => number = Date.now,
   ) {}
 
   async join(group: string, request: JoinRequest): Promise<{ memberId: string; assignments: Assignment[]; heartbeatIntervalMs: number }> {
     const topics = await Promise.all(request.topics.map((name) => this.topics.get(name)));
+    const kafkaMembers = (await this.classic.get(group)).group.members.length;
+    if (kafkaMembers > 0) throw new GroupProtocolError(group, kafkaMembers);
     const now = this.now();
     // A static member keeps its id across restarts, so it gets its partitions back.
     const memberId = request.instanceId === undefined ? randomUUID() : `static-${request.instanceId}`;
@@ -105,16 +109,20 @@ export class GroupCoordinator {
   async list(): Promise<Array<{ group: string; members: number }>> {
     const now = this.now();
     return [...(await this.groups.listGroups())]
-      .map(([group, members]) => ({ group, members: members.filter((m) => this.live(m, now)).length }))
+      .map(([group, { members, classic }]) => ({ group, members: members.filter((m) => this.live(m, now)).length + (classic?.group.members.length ?? 0) }))
       .sort((a, b) => a.group.localeCompare(b.group));
   }
 
   async describe(group: string) {
     const now = this.now();
     const items = await this.groups.read(group);
-    if (items.members.length === 0 && items.leases.length === 0) throw new GroupNotFoundError(group);
+    if (items.members.length === 0 && items.leases.length === 0 && !items.classic) throw new GroupNotFoundError(group);
     const members = items.members.filter((m) => this.live(m, now));
-    const names = new Set([...items.leases.map((l) => l.topic), ...members.flatMap((m) => m.topics)]);
+    // A Kafka-protocol group's members, with the partitions its leader assigned them.
+    const kafka = items.classic?.group;
+    const kafkaMembers = kafka?.members ?? [];
+    const kafkaOwner = (topic: string, partition: number) => kafkaMembers.find((m) => m.owned?.some((o) => o.topic === topic && o.partitions.includes(partition)))?.memberId;
+    const names = new Set([...items.leases.map((l) => l.topic), ...members.flatMap((m) => m.topics), ...kafkaMembers.flatMap((m) => m.owned?.map((o) => o.topic) ?? [])]);
     const partitions: Array<{ topic: string; partition: number; committedOffset: number | null; highWatermark: number; lag: number | null; owner: string | null }> = [];
     for (const name of [...names].sort()) {
       const topic = await this.topics.get(name).catch(() => undefined);
@@ -123,18 +131,17 @@ export class GroupCoordinator {
         const lease = items.leases.find((l) => l.topic === name && l.partition === partition);
         const committedOffset = committedOf(lease, topic);
         const { highWatermark } = await this.log.bounds(topic.topicId, partition);
-        const owner = lease?.owner && members.some((m) => m.memberId === lease.owner) ? lease.owner : null;
+        const owner = (lease?.owner && members.some((m) => m.memberId === lease.owner) ? lease.owner : kafkaOwner(name, partition)) ?? null;
         partitions.push({ topic: name, partition, committedOffset, highWatermark, lag: committedOffset === null ? null : Math.max(0, highWatermark - committedOffset), owner });
       }
     }
     return {
       group,
-      state: members.length > 0 ? 'Stable' : 'Empty',
-      members: members.map((m) => ({
-        memberId: m.memberId,
-        ...(m.instanceId ? { instanceId: m.instanceId } : {}),
-        assignments: partitions.filter((p) => p.owner === m.memberId).map((p) => ({ topic: p.topic, partition: p.partition })),
-      })),
+      state: kafkaMembers.length > 0 ? kafka!.state : members.length > 0 ? 'Stable' : 'Empty',
+      members: [
+        ...members.map((m) => ({ memberId: m.memberId, ...(m.instanceId ? { instanceId: m.instanceId } : {}) })),
+        ...kafkaMembers.map((m) => ({ memberId: m.memberId, ...(m.instanceId ? { instanceId: m.instanceId } : {}), clientId: m.clientId, host: m.clientHost })),
+      ].map((m) => ({ ...m, assignments: partitions.filter((p) => p.owner === m.memberId).map((p) => ({ topic: p.topic, partition: p.partition })) })),
       partitions,
       totalLag: partitions.reduce((n, p) => n + (p.lag ?? 0), 0),
     };
@@ -144,7 +151,7 @@ export class GroupCoordinator {
   async resetOffsets(group: string, topicName: string, to: ResetTarget, execute: boolean) {
     const now = this.now();
     const items = await this.groups.read(group);
-    const active = items.members.filter((m) => this.live(m, now)).length;
+    const active = items.members.filter((m) => this.live(m, now)).length + (items.classic?.group.members.length ?? 0);
     if (active > 0) throw new GroupNotEmptyError(group, active);
     const topic = await this.topics.get(topicName);
     const offsets: Array<{ topic: string; partition: number; offset: number }> = [];
@@ -174,8 +181,8 @@ export class GroupCoordinator {
   async deleteGroup(group: string): Promise<void> {
     const now = this.now();
     const items = await this.groups.read(group);
-    if (items.members.length === 0 && items.leases.length === 0) throw new GroupNotFoundError(group);
-    const active = items.members.filter((m) => this.live(m, now)).length;
+    if (items.members.length === 0 && items.leases.length === 0 && !items.classic) throw new GroupNotFoundError(group);
+    const active = items.members.filter((m) => this.live(m, now)).length + (items.classic?.group.members.length ?? 0);
     if (active > 0) throw new GroupNotEmptyError(group, active);
     await this.groups.deleteGroup(group, items);
   }

@@ -22,6 +22,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { classicGroupFromItem, classicGroupSortKey, type VersionedGroup } from './classic-groups.ts';
 import { updateIf } from './conditional.ts';
 
 export interface MemberItem {
@@ -46,6 +47,8 @@ export interface LeaseItem {
 export interface GroupItems {
   readonly members: MemberItem[];
   readonly leases: LeaseItem[];
+  /** The group's Kafka-protocol state, when Kafka clients have used it. */
+  readonly classic?: VersionedGroup;
 }
 
 const memberKey = (memberId: string) => `member#${memberId}`;
@@ -80,10 +83,29 @@ export class GroupStore {
     await this.dynamodb.send(new DeleteItemCommand({ TableName: this.table, Key: { group: { S: group }, sk: { S: memberKey(memberId) } } }));
   }
 
+  /** Whether any Sluice (HTTP) member's session is live: then the group is theirs, not Kafka clients'. */
+  async hasLiveMembers(group: string, now: number): Promise<boolean> {
+    const pages = paginateQuery(
+      { client: this.dynamodb },
+      {
+        TableName: this.table,
+        KeyConditionExpression: '#g = :g AND begins_with(sk, :m)',
+        ExpressionAttributeNames: { '#g': 'group' },
+        ExpressionAttributeValues: { ':g': { S: group }, ':m': { S: 'member#' } },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      if ((page.Items ?? []).some((item) => memberFromItem(item).expiresAt + this.marginMs >= now)) return true;
+    }
+    return false;
+  }
+
   /** Every member and lease of the group. */
   async read(group: string): Promise<GroupItems> {
     const members: MemberItem[] = [];
     const leases: LeaseItem[] = [];
+    let classic: VersionedGroup | undefined;
     const pages = paginateQuery(
       { client: this.dynamodb },
       {
@@ -96,21 +118,23 @@ export class GroupStore {
     );
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
-        if (item.sk!.S!.startsWith('member#')) members.push(memberFromItem(item));
+        if (item.sk!.S! === classicGroupSortKey) classic = classicGroupFromItem(item);
+        else if (item.sk!.S!.startsWith('member#')) members.push(memberFromItem(item));
         else leases.push(leaseFromItem(item));
       }
     }
-    return { members, leases };
+    return { members, leases, ...(classic ? { classic } : {}) };
   }
 
-  /** Every group with its member items (live or not), for listing. */
-  async listGroups(): Promise<Map<string, MemberItem[]>> {
-    const groups = new Map<string, MemberItem[]>();
+  /** Every group with its member items (live or not) and its Kafka-protocol state, if any, for listing. */
+  async listGroups(): Promise<Map<string, Pick<GroupItems, 'members' | 'classic'>>> {
+    const groups = new Map<string, { members: MemberItem[]; classic?: VersionedGroup }>();
     for await (const page of paginateScan({ client: this.dynamodb }, { TableName: this.table, ConsistentRead: true })) {
       for (const item of page.Items ?? []) {
-        const members = groups.get(item.group!.S!) ?? [];
-        if (item.sk!.S!.startsWith('member#')) members.push(memberFromItem(item));
-        groups.set(item.group!.S!, members);
+        const entry = groups.get(item.group!.S!) ?? { members: [] };
+        if (item.sk!.S! === classicGroupSortKey) entry.classic = classicGroupFromItem(item);
+        else if (item.sk!.S!.startsWith('member#')) entry.members.push(memberFromItem(item));
+        groups.set(item.group!.S!, entry);
       }
     }
     return groups;
@@ -168,6 +192,38 @@ export class GroupStore {
     );
   }
 
+  /**
+   * A Kafka-protocol commit: sets the offset on a lease no Sluice member owns. With a
+   * generation, only if no later generation has committed this partition, so a member's
+   * commit that arrives after its group moved on cannot undo its successor's.
+   */
+  commitUnowned(group: string, topic: string, partition: number, topicId: string, offset: number, metadata: string | undefined, generation: number | undefined): Promise<boolean> {
+    const sets = ['topic = :t', '#p = :p', 'topicId = :tid', 'committedOffset = :offset', 'leaseEpoch = if_not_exists(leaseEpoch, :zero)'];
+    if (metadata !== undefined) sets.push('metadata = :meta');
+    if (generation !== undefined) sets.push('kafkaGeneration = :g');
+    return this.update(
+      group,
+      leaseKey(topic, partition),
+      `SET ${sets.join(', ')}${metadata === undefined ? ' REMOVE metadata' : ''}`,
+      `attribute_not_exists(#o)${generation === undefined ? '' : ' AND (attribute_not_exists(kafkaGeneration) OR kafkaGeneration <= :g)'}`,
+      {
+        ':t': { S: topic },
+        ':p': { N: String(partition) },
+        ':tid': { S: topicId },
+        ':offset': { N: String(offset) },
+        ':zero': { N: '0' },
+        ...(metadata === undefined ? {} : { ':meta': { S: metadata } }),
+        ...(generation === undefined ? {} : { ':g': { N: String(generation) } }),
+      },
+      { '#o': 'owner', '#p': 'partition' },
+    );
+  }
+
+  /** Removes a partition's committed offset (Kafka's OffsetDelete), if no Sluice member owns it. */
+  deleteOffset(group: string, topic: string, partition: number): Promise<boolean> {
+    return this.update(group, leaseKey(topic, partition), 'REMOVE committedOffset, metadata', 'attribute_exists(sk) AND attribute_not_exists(#o)', {}, { '#o': 'owner' });
+  }
+
   /** Sets a committed offset on a lease no live member holds (admin reset), if it is still as `seen`. */
   resetOffset(group: string, topic: string, partition: number, topicId: string, offset: number, seen: LeaseItem | undefined): Promise<boolean> {
     return this.update(
@@ -189,7 +245,11 @@ export class GroupStore {
 
   /** Deletes every item of the group. */
   async deleteGroup(group: string, items: GroupItems): Promise<void> {
-    const keys = [...items.members.map((m) => memberKey(m.memberId)), ...items.leases.map((l) => leaseKey(l.topic, l.partition))];
+    const keys = [
+      ...items.members.map((m) => memberKey(m.memberId)),
+      ...items.leases.map((l) => leaseKey(l.topic, l.partition)),
+      ...(items.classic ? [classicGroupSortKey] : []),
+    ];
     for (const sk of keys) {
       await this.dynamodb.send(new DeleteItemCommand({ TableName: this.table, Key: { group: { S: group }, sk: { S: sk } } }));
     }

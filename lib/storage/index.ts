@@ -17,6 +17,7 @@ import { GroupCoordinator } from './coordinator.ts';
 import { defaultIdempotenceOptions, IdempotentAppender, type IdempotenceOptions } from './idempotent.ts';
 import { ProducerStore } from './producers.ts';
 import { GroupStore } from './groups.ts';
+import { ClassicGroupStore } from './classic-groups.ts';
 import { ObjectReader } from './objects.ts';
 import { PartitionStore } from './partitions.ts';
 import { SegmentStore } from './segments.ts';
@@ -42,6 +43,8 @@ export interface Storage {
   readonly partitions: PartitionStore;
   readonly groups: GroupStore;
   readonly coordinator: GroupCoordinator;
+  /** Kafka-protocol groups' state (the gateway's group coordinator keeps it here). */
+  readonly classicGroups: ClassicGroupStore;
   readonly producers: ProducerStore;
   /** Exactly-once appends for idempotent producers. */
   readonly idempotent: IdempotentAppender;
@@ -74,6 +77,7 @@ export function createStorage(config: StorageConfig, options: StorageOptions = {
     inlineBatchBytes: config.inlineBatchBytes ?? inlineBatchBytesFor(tail.cleanup.kind),
     ...options.log,
   });
+  const classicGroups = new ClassicGroupStore(clients.dynamodb, config.tables.groups);
   const producers = new ProducerStore(clients.dynamodb, config.tables.producers);
   return {
     config,
@@ -87,7 +91,8 @@ export function createStorage(config: StorageConfig, options: StorageOptions = {
     segments,
     partitions,
     groups,
-    coordinator: new GroupCoordinator(groups, topics, log),
+    coordinator: new GroupCoordinator(groups, topics, log, classicGroups),
+    classicGroups,
     ensureResources: () => ensureResources(config, clients),
     destroy: () => {
       clients.dynamodb.destroy();

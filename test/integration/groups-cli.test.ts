@@ -44,9 +44,9 @@ describe('sluice groups', () => {
     const before = await sluice('groups', 'describe', '--group', group);
     expect(before.code).toBe(0);
     expect(rows(before.stdout)).toEqual([
-      ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID'],
-      [group, topic, '0', '2', '6', '4', joined.memberId],
-      [group, topic, '1', '-', '4', '-', joined.memberId],
+      ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'],
+      [group, topic, '0', '2', '6', '4', joined.memberId, '-', '-'],
+      [group, topic, '1', '-', '4', '-', joined.memberId, '-', '-'],
     ]);
 
     // The member reads everything, commits the log end of each partition and leaves.
@@ -61,9 +61,9 @@ describe('sluice groups', () => {
     const after = await sluice('groups', 'describe', '--group', group);
     expect(after.stdout.split('\n')[0]).toBe(`Consumer group '${group}' has no active members.`);
     expect(rows(after.stdout).slice(2)).toEqual([
-      ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID'],
-      [group, topic, '0', '6', '6', '0', '-'],
-      [group, topic, '1', '4', '4', '0', '-'],
+      ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'],
+      [group, topic, '0', '6', '6', '0', '-', '-', '-'],
+      [group, topic, '1', '4', '4', '0', '-', '-', '-'],
     ]);
     expect((await sluice('groups', 'list')).stdout.split('\n')).toContain(group);
 

@@ -1,8 +1,7 @@
 /**
  * Kafka's error codes that the gateway's APIs answer with, and whether a client retries
  * them, from Kafka's Errors.java (retriable: its exception extends RetriableException).
- * Codes for consumer groups, transactions, SASL and KRaft are left for the issues that
- * serve those APIs.
+ * Codes for transactions, SASL and KRaft are left for the issues that serve those APIs.
  */
 
 export interface KafkaError {
@@ -24,6 +23,7 @@ const table = [
   ['BROKER_NOT_AVAILABLE', 8, false],
   ['REPLICA_NOT_AVAILABLE', 9, true],
   ['MESSAGE_TOO_LARGE', 10, false],
+  ['OFFSET_METADATA_TOO_LARGE', 12, false],
   ['NETWORK_EXCEPTION', 13, true],
   ['COORDINATOR_LOAD_IN_PROGRESS', 14, true],
   ['COORDINATOR_NOT_AVAILABLE', 15, true],
@@ -33,7 +33,15 @@ const table = [
   ['NOT_ENOUGH_REPLICAS', 19, true],
   ['NOT_ENOUGH_REPLICAS_AFTER_APPEND', 20, true],
   ['INVALID_REQUIRED_ACKS', 21, false],
+  ['ILLEGAL_GENERATION', 22, false],
+  ['INCONSISTENT_GROUP_PROTOCOL', 23, false],
+  ['INVALID_GROUP_ID', 24, false],
+  ['UNKNOWN_MEMBER_ID', 25, false],
+  ['INVALID_SESSION_TIMEOUT', 26, false],
+  ['REBALANCE_IN_PROGRESS', 27, false],
+  ['INVALID_COMMIT_OFFSET_SIZE', 28, false],
   ['TOPIC_AUTHORIZATION_FAILED', 29, false],
+  ['GROUP_AUTHORIZATION_FAILED', 30, false],
   ['CLUSTER_AUTHORIZATION_FAILED', 31, false],
   ['INVALID_TIMESTAMP', 32, false],
   ['UNSUPPORTED_VERSION', 35, false],
@@ -56,6 +64,8 @@ const table = [
   ['TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 53, false],
   ['KAFKA_STORAGE_ERROR', 56, true],
   ['UNKNOWN_PRODUCER_ID', 59, false],
+  ['NON_EMPTY_GROUP', 68, false],
+  ['GROUP_ID_NOT_FOUND', 69, false],
   ['FETCH_SESSION_ID_NOT_FOUND', 70, true],
   ['INVALID_FETCH_SESSION_EPOCH', 71, true],
   ['TOPIC_DELETION_DISABLED', 73, false],
@@ -63,7 +73,12 @@ const table = [
   ['UNKNOWN_LEADER_EPOCH', 75, true],
   ['UNSUPPORTED_COMPRESSION_TYPE', 76, false],
   ['OFFSET_NOT_AVAILABLE', 78, true],
+  ['MEMBER_ID_REQUIRED', 79, false],
+  ['GROUP_MAX_SIZE_REACHED', 81, false],
+  ['FENCED_INSTANCE_ID', 82, false],
+  ['GROUP_SUBSCRIBED_TO_TOPIC', 86, false],
   ['INVALID_RECORD', 87, false],
+  ['UNSTABLE_OFFSET_COMMIT', 88, true],
   ['THROTTLING_QUOTA_EXCEEDED', 89, true],
   ['PRODUCER_FENCED', 90, false],
   ['RESOURCE_NOT_FOUND', 91, false],
