@@ -136,6 +136,7 @@ export function join(group: ClassicGroup, input: JoinInput, newMemberId: string,
     joinedGeneration: previous?.joinedGeneration ?? -1,
     awaitingJoin: true,
     ...(previous?.assignment === undefined ? {} : { assignment: previous.assignment }),
+    ...(previous?.owned === undefined ? {} : { owned: previous.owned }),
   });
 
   if (!known) {
@@ -146,16 +147,24 @@ export function join(group: ClassicGroup, input: JoinInput, newMemberId: string,
     const extended = next.initialDelayUntilMs !== undefined && now < next.initialDelayUntilMs ? { ...next, initialDelayUntilMs: now + settings.initialRebalanceDelayMs } : next;
     return { group: extended, memberId };
   }
+  // This very join applied again (its write's reply was lost): it is done.
+  if (input.memberId === '' && known.memberId === newMemberId) return { group, memberId: newMemberId };
   // A static member's new incarnation takes its old id's place; the old id is fenced.
   const restarted = byInstance !== undefined && input.memberId === '';
   const memberId = restarted ? newMemberId : known.memberId;
   const members = group.members.map((m) => (m === known ? joined(memberId, known) : m));
   if (group.state === 'PreparingRebalance') return { group: { ...group, members }, memberId };
-  // Nothing changed (a follower's rejoin after a lost answer, or a static member restarted):
-  // the generation stands, with the member's place and leadership under its id. A leader
-  // rejoining unchanged asks for a rebalance, as in Kafka (its metadata moved).
-  const unchanged = sameSubscription(known.protocols, input.protocols) && known.joinedGeneration === group.generationId && group.state !== 'Empty';
-  if (unchanged && (restarted || group.state === 'CompletingRebalance' || known.memberId !== group.leaderId)) {
+  // The generation stands when nothing changed: a follower's rejoin after a lost answer, or a
+  // static member restarted in Stable whose protocols leave the group's choice as it is (its
+  // subscription bytes differ anyway: Java's carry its owned partitions). As in Kafka, a leader
+  // rejoining asks for a rebalance (its metadata moved), and so does a restart while the leader
+  // is assigning: it assigns to the old id.
+  const stands = restarted
+    ? group.state === 'Stable' && chooseProtocol(members) === group.protocolName
+    : sameSubscription(known.protocols, input.protocols) &&
+      known.joinedGeneration === group.generationId &&
+      (group.state === 'CompletingRebalance' || (group.state === 'Stable' && known.memberId !== group.leaderId));
+  if (stands) {
     const leaderId = group.leaderId === known.memberId ? memberId : group.leaderId;
     return {
       group: { ...group, ...(leaderId === undefined ? {} : { leaderId }), members: members.map((m) => (m.memberId === memberId ? { ...m, joinedGeneration: group.generationId, awaitingJoin: false } : m)) },
@@ -190,19 +199,22 @@ export function completeIfDue(group: ClassicGroup, now: number, settings: Classi
   const allIn = group.members.every((m) => m.awaitingJoin);
   const delayed = group.initialDelayUntilMs !== undefined && now < Math.min(group.initialDelayUntilMs, deadline);
   if (!(now >= deadline || (allIn && !delayed))) return group;
-  const members = group.members.filter((m) => m.awaitingJoin);
+  // Those that did not rejoin are out, but for static members, whose session decides (so an
+  // instance restarting keeps its place); only one that rejoined can lead, since the leader
+  // assigns from its JoinGroup answer.
+  const rejoined = group.members.filter((m) => m.awaitingJoin);
+  const members = group.members.filter((m) => m.awaitingJoin || m.instanceId !== undefined);
   const generationId = group.generationId + 1;
-  const base: ClassicGroup = { state: 'Empty', generationId, members: [] };
-  if (members.length === 0) return base;
-  const protocolName = chooseProtocol(members);
-  const leaderId = members.some((m) => m.memberId === group.leaderId) ? group.leaderId! : members[0]!.memberId;
+  if (members.length === 0) return { state: 'Empty', generationId, members: [] };
+  if (rejoined.length === 0) return { ...group, rebalanceStartedMs: now };
+  const leaderId = rejoined.some((m) => m.memberId === group.leaderId) ? group.leaderId! : rejoined[0]!.memberId;
   return {
-    ...base,
     state: 'CompletingRebalance',
+    generationId,
     ...(group.protocolType === undefined ? {} : { protocolType: group.protocolType }),
-    protocolName,
+    protocolName: chooseProtocol(members),
     leaderId,
-    members: members.map(({ assignment: _dropped, owned: _owned, ...m }) => ({ ...m, joinedGeneration: generationId, awaitingJoin: false, lastSeenMs: Math.max(m.lastSeenMs, now) })),
+    members: members.map(({ assignment: _dropped, owned: _owned, ...m }) => ({ ...m, joinedGeneration: generationId, awaitingJoin: false, lastSeenMs: m.awaitingJoin ? Math.max(m.lastSeenMs, now) : m.lastSeenMs })),
   };
 }
 
@@ -210,14 +222,17 @@ export function completeIfDue(group: ClassicGroup, now: number, settings: Classi
 export function joinAnswer(group: ClassicGroup, memberId: string): { generationId: number; protocolName: string; leaderId: string; members: Array<{ memberId: string; instanceId?: string; metadata: string }> } | undefined {
   const member = group.members.find((m) => m.memberId === memberId);
   if (!member) throw new GroupRefused('UNKNOWN_MEMBER_ID', `member ${memberId} is not in the group (its rebalance timeout passed before it rejoined)`);
-  if (group.state === 'PreparingRebalance' || member.joinedGeneration !== group.generationId) return undefined;
+  // A member that joined the generation is answered with it even once the next rebalance has
+  // begun (another member joined before this one's gateway read the group): Kafka would have
+  // answered it at completion, and its SyncGroup then says REBALANCE_IN_PROGRESS.
+  if (member.awaitingJoin || member.joinedGeneration !== group.generationId) return undefined;
   const protocolName = group.protocolName!;
   const leaderId = group.leaderId!;
   return {
     generationId: group.generationId,
     protocolName,
     leaderId,
-    members: leaderId === memberId ? group.members.map((m) => ({ memberId: m.memberId, ...(m.instanceId === undefined ? {} : { instanceId: m.instanceId }), metadata: m.protocols.find((p) => p.name === protocolName)!.metadata })) : [],
+    members: leaderId === memberId ? group.members.filter((m) => m.joinedGeneration === group.generationId).map((m) => ({ memberId: m.memberId, ...(m.instanceId === undefined ? {} : { instanceId: m.instanceId }), metadata: m.protocols.find((p) => p.name === protocolName)!.metadata })) : [],
   };
 }
 

@@ -21,6 +21,7 @@ import {
   UnknownMemberError,
   UnknownProducerError,
 } from '../core/errors.ts';
+import { GroupRefused } from '../core/classic-group.ts';
 import { KafkaErrors, type KafkaError } from './protocol/index.ts';
 
 /** A refusal only the Kafka protocol has a name for (no Sluice error means it). */
@@ -53,4 +54,13 @@ export function kafkaErrorOf(error: unknown): KafkaError {
     return KafkaErrors.REQUEST_TIMED_OUT;
   }
   return KafkaErrors.UNKNOWN_SERVER_ERROR;
+}
+
+/**
+ * A group call's error: a refusal of the group protocol by its name; anything else (a
+ * storage fault) COORDINATOR_NOT_AVAILABLE, on which clients find the coordinator again
+ * and retry, as they do when a Kafka coordinator moves.
+ */
+export function groupErrorOf(error: unknown): KafkaError {
+  return error instanceof GroupRefused ? KafkaErrors[error.refusal] : KafkaErrors.COORDINATOR_NOT_AVAILABLE;
 }

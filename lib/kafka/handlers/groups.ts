@@ -3,17 +3,14 @@
  * each a thin adapter over the group coordinator (lib/kafka/group-coordinator.ts), whose
  * refusals are Kafka's error codes by name.
  */
-import { GroupRefused, type GroupRefusal } from '../../core/classic-group.ts';
-import { kafkaErrorOf } from '../errors.ts';
+import type { GroupRefusal } from '../../core/classic-group.ts';
+import { groupErrorOf } from '../errors.ts';
 import { apiHandler } from '../handler.ts';
 import { ConsumerProtocolAssignment, decodeVersioned, Heartbeat, JoinGroup, KafkaErrors, LeaveGroup, SyncGroup } from '../protocol/index.ts';
 
 const codeOf = (refusal: GroupRefusal) => KafkaErrors[refusal].code;
 
-/** A refusal's code, or the mapped code of any other error (a storage fault: retriable). */
-function errorCodeOf(error: unknown): number {
-  return error instanceof GroupRefused ? codeOf(error.refusal) : kafkaErrorOf(error).code;
-}
+const errorCodeOf = (error: unknown) => groupErrorOf(error).code;
 
 const fromBase64 = (data: string) => Buffer.from(data, 'base64');
 

@@ -3,12 +3,11 @@
  * generation), OffsetFetch (one group, or several from v8) and OffsetDelete. They are the
  * offsets Sluice's own groups keep, so `sluice groups` shows and resets them.
  */
-import { GroupRefused } from '../../core/classic-group.ts';
-import { kafkaErrorOf } from '../errors.ts';
+import { groupErrorOf } from '../errors.ts';
 import { apiHandler } from '../handler.ts';
 import { KafkaErrors, OffsetCommit, OffsetDelete, OffsetFetch } from '../protocol/index.ts';
 
-const codeOf = (error: unknown) => (error instanceof GroupRefused ? KafkaErrors[error.refusal].code : kafkaErrorOf(error).code);
+const codeOf = (error: unknown) => groupErrorOf(error).code;
 
 export const offsetCommitHandler = apiHandler({
   api: OffsetCommit,
