@@ -145,6 +145,41 @@ describe('Kafka consumer groups through the gateway', () => {
       await survivor.consumer.disconnect().catch(() => undefined);
     }
   }, 120_000);
+
+  it('a group is used by one protocol at a time: Kafka members keep HTTP members out, and the reverse', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'mixed', numPartitions: 2 }] });
+    await admin.disconnect();
+    const post = (path: string, body: unknown) => fetch(`${local.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const errorOf = async (response: Response) => ({ status: response.status, code: ((await response.json()) as { error: { code: string } }).error.code });
+
+    const kafkaMember = member('kafka-side', 'k');
+    try {
+      await kafkaMember.run('mixed');
+      await eventually(() => expect(kafkaMember.current()).toEqual([0, 1]), 30_000);
+      expect(await errorOf(await post('/v1/groups/kafka-side/members', { topics: ['mixed'] }))).toEqual({ status: 409, code: 'INCONSISTENT_GROUP_PROTOCOL' });
+      expect(await errorOf(await post('/v1/groups/kafka-side/offsets/reset', { topic: 'mixed', to: 'earliest' }))).toEqual({ status: 409, code: 'GROUP_NOT_EMPTY' });
+      expect(await errorOf(await fetch(`${local.url}/v1/groups/kafka-side`, { method: 'DELETE' }))).toEqual({ status: 409, code: 'GROUP_NOT_EMPTY' });
+    } finally {
+      await kafkaMember.consumer.disconnect();
+    }
+
+    const joined = await post('/v1/groups/http-side/members', { topics: ['mixed'], sessionTimeoutMs: 30_000 });
+    expect(joined.status).toBe(200);
+    const { memberId } = (await joined.json()) as { memberId: string };
+    const consumer = kafka.consumer({ groupId: 'http-side', sessionTimeout: 6_000, retry: { retries: 0, restartOnFailure: async () => false } });
+    try {
+      const crashed = new Promise<string>((resolve) => consumer.on(consumer.events.CRASH, (event) => resolve((event.payload.error as Error & { type?: string }).type ?? event.payload.error.message)));
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'mixed', fromBeginning: true });
+      await consumer.run({ eachMessage: async () => {} });
+      expect(await crashed).toBe('INCONSISTENT_GROUP_PROTOCOL');
+    } finally {
+      await consumer.disconnect();
+      await fetch(`${local.url}/v1/groups/http-side/members/${memberId}`, { method: 'DELETE' });
+    }
+  }, 90_000);
 });
 
 /** A kafkajs group member that prints "joined" once it has partitions. */
