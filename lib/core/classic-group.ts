@@ -340,14 +340,13 @@ function remove(group: ClassicGroup, memberIds: readonly string[], now: number, 
 
 /**
  * Whether an offset commit may be written: by a member of the current generation, not
- * while the generation's assignments are being handed out; or, with generation -1 and no
- * member id, by a client outside the group (assign()), only while the group has no members.
+ * while the generation's assignments are being handed out; or, with generation -1, by a
+ * client outside the group (assign(), whatever member id it sends), only while the group
+ * has no members.
  */
 export function checkCommit(group: ClassicGroup, ref: MemberRef): void {
-  if (ref.generationId < 0 && ref.memberId === '') {
-    if (group.members.length > 0) throw new GroupRefused('UNKNOWN_MEMBER_ID', 'the group has members: only they commit');
-    return;
-  }
+  if (ref.generationId < 0 && group.members.length === 0) return;
+  if (ref.generationId < 0 && ref.memberId === '') throw new GroupRefused('UNKNOWN_MEMBER_ID', 'the group has members: only they commit');
   checkGeneration(group, ref);
   if (group.state === 'CompletingRebalance') throw new GroupRefused('REBALANCE_IN_PROGRESS', 'the group is completing a rebalance: commit after SyncGroup');
 }

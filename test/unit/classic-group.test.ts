@@ -713,8 +713,9 @@ describe('offset commit checks', () => {
     expect(refusalOf(() => checkCommit(s, ref('', 1)))).toBe('UNKNOWN_MEMBER_ID');
   });
 
-  it("accepts generation -1 with no member id only while the group has no members", () => {
+  it('accepts generation -1 only while the group has no members, whatever member id it names (an assign() client)', () => {
     expect(refusalOf(() => checkCommit(emptyGroup, ref('', -1)))).toBeUndefined();
+    expect(refusalOf(() => checkCommit(emptyGroup, ref('rdkafka-1', -1)))).toBeUndefined();
     const s = stable(['A']);
     expect(refusalOf(() => checkCommit(s, ref('', -1)))).toBe('UNKNOWN_MEMBER_ID');
     const preparing = newcomer(emptyGroup, 0, 'A');
