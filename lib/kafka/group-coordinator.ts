@@ -8,6 +8,8 @@
  *   member B      JoinGroup ─ put v2: B joins ─ polls ─────────────────────────────── (reads v3) answer
  *   A (leader)    SyncGroup ─ put v4: assignments, Stable ─ answer A's
  *   B             SyncGroup ─ polls until Stable ─ answer B's
+ *   A, B          (each before its answer) update lease#t#p of its partitions: kafkaGeneration = 1
+ *                                  if no owner and kafkaGeneration < 1
  *   A, B          Heartbeat ─ put: lastSeen (each also removes lapsed members: → PreparingRebalance)
  *   A             OffsetCommit ─ read: A in gen 1, not CompletingRebalance ─ update lease#t#p
  *                                  if no owner and kafkaGeneration ≤ 1 (sets it to 1)
@@ -19,9 +21,13 @@
  *   completes once.
  * - SyncGroup from the leader writes the assignments (conditional on the version, hence on
  *   the generation it read); followers poll until the group is Stable in their generation.
+ * - Before a SyncGroup answers a member its partitions, it raises each one's lease item to
+ *   the generation (conditional on a lower one there).
  * - A commit reads the group, checks the member and generation, then updates the
- *   partition's lease item: the lease's condition (no Sluice owner, no commit from a later
- *   generation) keeps a commit that raced a rebalance from undoing the next generation's.
+ *   partition's lease item conditional on no Sluice owner and no later generation there.
+ *   So a commit that read the group before a rebalance is refused once the partition's
+ *   next owner has its assignment; one that lands before that is what the new owner reads
+ *   as its start, so nothing it does is undone.
  * - Offsets live on the lease items Sluice's own groups use, so `sluice groups` shows and
  *   resets them; a group is used by one protocol at a time (INCONSISTENT_GROUP_PROTOCOL to a
  *   Kafka member while Sluice members are live).
@@ -41,6 +47,7 @@ import {
   sync,
   syncAnswer,
   type ClassicGroup,
+  type ClassicMember,
   type ClassicGroupSettings,
   type JoinInput,
   type MemberAssignment,
@@ -111,11 +118,29 @@ export class KafkaGroupCoordinator {
     while (!signal.aborted && this.now() < giveUpAt) {
       const { group: current } = await this.change(group);
       const assignment = syncAnswer(current, ref);
-      if (assignment !== undefined) return { assignment, ...(current.protocolType === undefined ? {} : { protocolType: current.protocolType }), ...(current.protocolName === undefined ? {} : { protocolName: current.protocolName }) };
+      if (assignment !== undefined) {
+        await this.fence(group, current.members.find((m) => m.memberId === ref.memberId)?.owned ?? [], current.generationId);
+        return { assignment, ...(current.protocolType === undefined ? {} : { protocolType: current.protocolType }), ...(current.protocolName === undefined ? {} : { protocolName: current.protocolName }) };
+      }
       await this.storage.classicGroups.waitForChange(group, signal);
     }
     if (signal.aborted) return undefined;
     throw new GroupRefused('REBALANCE_IN_PROGRESS', 'the leader did not hand out assignments in time: join again');
+  }
+
+  /**
+   * Before a member learns its partitions, each is fenced at its generation, so a commit of
+   * an earlier generation that read the group before the rebalance cannot land after the
+   * new owner started from the committed offset.
+   */
+  private async fence(group: string, owned: NonNullable<ClassicMember['owned']>, generation: number): Promise<void> {
+    await Promise.all(
+      owned.map(async ({ topic, partitions }) => {
+        const meta = await this.storage.topics.get(topic).catch(() => undefined);
+        if (!meta) return;
+        await Promise.all(partitions.filter((p) => p < meta.partitions).map((p) => this.storage.groups.fenceGeneration(group, topic, p, meta.topicId, generation)));
+      }),
+    );
   }
 
   /** Heartbeat; throws REBALANCE_IN_PROGRESS (after keeping the session) when the member must rejoin. */
@@ -217,7 +242,8 @@ export interface SyncResult {
 export interface CommitOffset {
   readonly topic: string;
   readonly partition: number;
-  readonly offset: number;
+  /** null: no position (kafkajs commits -1 or -2 to mean "start from the reset policy"). */
+  readonly offset: number | null;
   readonly metadata?: string;
 }
 

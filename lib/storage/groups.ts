@@ -194,27 +194,48 @@ export class GroupStore {
 
   /**
    * A Kafka-protocol commit: sets the offset on a lease no Sluice member owns. With a
-   * generation, only if no later generation has committed this partition, so a member's
-   * commit that arrives after its group moved on cannot undo its successor's.
+   * generation, only if no later generation has committed or fenced this partition, so a
+   * member's commit that arrives after its group moved on cannot undo its successor's.
+   * A null offset removes the committed one: the client has no position there.
    */
-  commitUnowned(group: string, topic: string, partition: number, topicId: string, offset: number, metadata: string | undefined, generation: number | undefined): Promise<boolean> {
-    const sets = ['topic = :t', '#p = :p', 'topicId = :tid', 'committedOffset = :offset', 'leaseEpoch = if_not_exists(leaseEpoch, :zero)'];
-    if (metadata !== undefined) sets.push('metadata = :meta');
+  commitUnowned(group: string, topic: string, partition: number, topicId: string, offset: number | null, metadata: string | undefined, generation: number | undefined): Promise<boolean> {
+    const sets = ['topic = :t', '#p = :p', 'topicId = :tid', 'leaseEpoch = if_not_exists(leaseEpoch, :zero)'];
+    const removes: string[] = [];
+    if (offset === null) removes.push('committedOffset');
+    else sets.push('committedOffset = :offset');
+    if (metadata !== undefined && offset !== null) sets.push('metadata = :meta');
+    else removes.push('metadata');
     if (generation !== undefined) sets.push('kafkaGeneration = :g');
     return this.update(
       group,
       leaseKey(topic, partition),
-      `SET ${sets.join(', ')}${metadata === undefined ? ' REMOVE metadata' : ''}`,
+      `SET ${sets.join(', ')}${removes.length === 0 ? '' : ` REMOVE ${removes.join(', ')}`}`,
       `attribute_not_exists(#o)${generation === undefined ? '' : ' AND (attribute_not_exists(kafkaGeneration) OR kafkaGeneration <= :g)'}`,
       {
         ':t': { S: topic },
         ':p': { N: String(partition) },
         ':tid': { S: topicId },
-        ':offset': { N: String(offset) },
+        ...(offset === null ? {} : { ':offset': { N: String(offset) } }),
         ':zero': { N: '0' },
-        ...(metadata === undefined ? {} : { ':meta': { S: metadata } }),
+        ...(metadata === undefined || offset === null ? {} : { ':meta': { S: metadata } }),
         ...(generation === undefined ? {} : { ':g': { N: String(generation) } }),
       },
+      { '#o': 'owner', '#p': 'partition' },
+    );
+  }
+
+  /**
+   * Raises a partition's Kafka generation to `generation` (creating its lease item if need
+   * be), unless a Sluice member owns it or it is there already: from then on a commit of an
+   * earlier generation is refused (commitUnowned's condition). False if it was not raised.
+   */
+  fenceGeneration(group: string, topic: string, partition: number, topicId: string, generation: number): Promise<boolean> {
+    return this.update(
+      group,
+      leaseKey(topic, partition),
+      'SET kafkaGeneration = :g, topic = :t, #p = :p, topicId = if_not_exists(topicId, :tid), leaseEpoch = if_not_exists(leaseEpoch, :zero)',
+      'attribute_not_exists(#o) AND (attribute_not_exists(kafkaGeneration) OR kafkaGeneration < :g)',
+      { ':t': { S: topic }, ':p': { N: String(partition) }, ':tid': { S: topicId }, ':zero': { N: '0' }, ':g': { N: String(generation) } },
       { '#o': 'owner', '#p': 'partition' },
     );
   }

@@ -8,26 +8,13 @@ import { spawn } from 'node:child_process';
 import { Kafka, logLevel, type Consumer, type EachMessagePayload } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startSluiceLocal, type SluiceLocal } from '../support/sluice-local.ts';
+import { eventually } from '../support/eventually.ts';
 
 interface GroupAnswer {
   state: string;
   members: Array<{ memberId: string; clientId?: string; host?: string; assignments: Array<{ topic: string; partition: number }> }>;
   partitions: Array<{ topic: string; partition: number; committedOffset: number | null; highWatermark: number; lag: number | null }>;
   totalLag: number;
-}
-
-/** Polls `check` until it holds or `ms` pass; the last failure is thrown. */
-async function eventually(check: () => Promise<void> | void, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
 }
 
 describe('Kafka consumer groups through the gateway', () => {

@@ -16,16 +16,22 @@ export const offsetCommitHandler = apiHandler({
   maxVersion: 8,
   handle: async (request, _version, { groups }) => {
     const offsets = request.topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: Number(p.committedOffset), ...(p.committedMetadata === null ? {} : { metadata: p.committedMetadata }) })),
+      t.partitions.map((p) => ({
+        topic: t.name,
+        partition: p.partitionIndex,
+        // Kafka stores a negative offset as given, and clients read it back as "none":
+        // kafkajs commits -1 or -2 after OFFSET_OUT_OF_RANGE to start over from its reset policy.
+        offset: p.committedOffset < 0n ? null : Number(p.committedOffset),
+        ...(p.committedMetadata === null ? {} : { metadata: p.committedMetadata }),
+      })),
     );
     const answer = (codes: number[]) => {
       let i = 0;
       return { topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++]! })) })) };
     };
     if (request.groupId === '') return answer(offsets.map(() => KafkaErrors.INVALID_GROUP_ID.code));
-    // An offset below 0 is no position (Kafka refuses it the same way).
-    if (offsets.some((o) => !Number.isSafeInteger(o.offset) || o.offset < 0)) {
-      return answer(offsets.map((o) => (!Number.isSafeInteger(o.offset) || o.offset < 0 ? KafkaErrors.INVALID_COMMIT_OFFSET_SIZE.code : 0)));
+    if (offsets.some((o) => o.offset !== null && !Number.isSafeInteger(o.offset))) {
+      return answer(offsets.map((o) => (o.offset !== null && !Number.isSafeInteger(o.offset) ? KafkaErrors.INVALID_COMMIT_OFFSET_SIZE.code : 0)));
     }
     try {
       const ref = { memberId: request.memberId, generationId: request.generationIdOrMemberEpoch, ...(request.groupInstanceId ? { instanceId: request.groupInstanceId } : {}) };
