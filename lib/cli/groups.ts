@@ -226,9 +226,9 @@ function resetTarget(flags: ResetFlags, command: string): ResetTarget {
 }
 
 /** Kafka's --to-datetime takes a local date-time; we take any ISO 8601 text Date can read. */
-function parseDatetime(text: string): number {
+export function parseDatetime(text: string, flag = '--to-datetime'): number {
   const ms = Date.parse(text);
-  if (Number.isNaN(ms) || ms < 0) throw new UsageError(`--to-datetime must be an ISO 8601 date-time like 2026-11-25T10:00:00Z, not '${text}'`);
+  if (Number.isNaN(ms) || ms < 0) throw new UsageError(`${flag} must be an ISO 8601 date-time like 2026-11-25T10:00:00Z, not '${text}'`);
   return ms;
 }
 

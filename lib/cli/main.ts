@@ -13,6 +13,7 @@ import { InputError, OutputClosedError, UsageError } from './errors.ts';
 import { Output, type CliIo } from './io.ts';
 import { produceCommand } from './produce.ts';
 import { topicCommands, topicsCommand } from './topics.ts';
+import { triggerCommand } from './trigger.ts';
 
 export type { CliIo } from './io.ts';
 
@@ -28,6 +29,8 @@ Commands:
   groups list|describe|reset-offsets|delete
                              consumer groups, like kafka-consumer-groups
   jobs run [--topic T]       seal, apply retention and compact now (normally on a schedule)
+  trigger --topic T --group G --handler PATH
+                             deliver a topic to a Lambda handler module, as on AWS
 
 Every command takes --endpoint URL (alias --bootstrap-server, which may list several
 servers, a:1,b:2: the first that answers is used); the default is $SLUICE_ENDPOINT, else
@@ -87,6 +90,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await jobsCommand(rest, io, out);
       case 'groups':
         return await groupsCommand(rest, io, out);
+      case 'trigger':
+        return await triggerCommand(rest, io, out);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
@@ -122,7 +127,7 @@ function helpTopic(argv: readonly string[]): string {
   const [command, sub] = argv;
   if (command === 'topics') return sub && !sub.startsWith('-') && topicCommands.includes(sub) ? `topics ${sub} ` : 'topics ';
   if (command === 'groups') return sub && !sub.startsWith('-') && Object.hasOwn(groupsSpecs, sub) ? `groups ${sub} ` : 'groups ';
-  return command === 'produce' || command === 'consume' ? `${command} ` : '';
+  return command === 'produce' || command === 'consume' || command === 'trigger' ? `${command} ` : '';
 }
 
 /** True when the endpoint is this machine, where `sluice local` would be the server. */

@@ -10,6 +10,7 @@ import { describeFailure } from '../../lib/cli/main.ts';
 import { bareCompressionCodec, compressionFrom, produceSpec, toMessages } from '../../lib/cli/produce.ts';
 import { CompressionTypes } from '../../lib/client/index.ts';
 import { groupsSpecs, parseTopicSelection } from '../../lib/cli/groups.ts';
+import { triggerSpec } from '../../lib/cli/trigger.ts';
 import { clock, describeDeferral, jobsSpec } from '../../lib/cli/jobs.ts';
 import { formatConfig, parseConfigEntries, parseConfigList, parseConfigNames } from '../../lib/cli/topic-config.ts';
 import { formatDescription, topicsSpecs } from '../../lib/cli/topics.ts';
@@ -339,6 +340,7 @@ describe('help', () => {
     ['produce', produceSpec],
     ['consume', consumeSpec],
     ['jobs run', jobsSpec],
+    ['trigger', triggerSpec],
   ];
 
   test.each(commands)('sluice %s --help names every flag its parser takes', (_, spec) => {

@@ -24,10 +24,10 @@ const mayUse: Record<string, readonly string[]> = {
   'lib/kafka': ['lib/core', 'lib/storage', 'lib/api'],
   'lib/trigger': ['lib/core', 'lib/client', 'lib/storage'],
   'lib/console': ['lib/core', 'lib/client'],
-  'lib/cli': ['lib/core', 'lib/client'],
+  'lib/cli': ['lib/core', 'lib/client', 'lib/trigger'],
   'lib/local': ['lib/core', 'lib/api', 'lib/jobs', 'lib/kafka', 'lib/storage'],
   'lib/infra': ['lib/core', 'lib/storage'],
-  functions: ['lib/core', 'lib/api', 'lib/jobs', 'lib/storage'],
+  functions: ['lib/core', 'lib/api', 'lib/jobs', 'lib/storage', 'lib/client', 'lib/trigger'],
   bin: ['lib/core', 'lib/cli', 'lib/infra', 'lib/kafka', 'lib/local'],
 };
 

@@ -1,0 +1,76 @@
+/**
+ * Lambda handler of a SluiceTrigger's dispatcher, started by its schedule: it joins the
+ * trigger's consumer group through the Sluice API (signed with this function's role) and
+ * delivers the topic to the user's function until there has been nothing to deliver for
+ * a while, or its own time runs short; the next scheduled start goes on from the committed
+ * offsets. Instances that overlap share the partitions through the group.
+ */
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { Sluice } from '../lib/client/sluice.ts';
+import { metricNames } from '../lib/core/metrics.ts';
+import { triggerDeploymentFromEnv, type TriggerDeployment } from '../lib/core/trigger-config.ts';
+import { LambdaTarget, SnsDestination, SqsDestination } from '../lib/trigger/aws.ts';
+import { TopicDestination } from '../lib/trigger/destinations.ts';
+import { Dispatcher, type FailureDestination } from '../lib/trigger/dispatcher.ts';
+import { logger, metrics, observability } from './observability.ts';
+
+const deployment = triggerDeploymentFromEnv(process.env);
+const sluice = new Sluice({ endpoint: deployment.endpoint, clientId: `trigger-${deployment.name}` });
+const target = new LambdaTarget(new LambdaClient({}), deployment.functionName);
+
+function destinationOf(d: TriggerDeployment, functionArn: string): FailureDestination | undefined {
+  const context = { functionArn, bootstrapServers: d.endpoint };
+  switch (d.destination?.type) {
+    case undefined:
+      return undefined;
+    case 'topic':
+      return new TopicDestination(sluice, d.destination.topic);
+    case 'sqs':
+      return new SqsDestination(new SQSClient({}), d.destination.queueUrl, context);
+    case 'sns':
+      return new SnsDestination(new SNSClient({}), d.destination.topicArn, context);
+  }
+}
+
+/** One metrics document per value set, each with the trigger's dimension. */
+function emit(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
+  const metric = metrics.singleMetric();
+  metric.addDimension('trigger', deployment.name);
+  metric.addMetric(name, unit, value);
+}
+
+export const handler = middy()
+  .use(observability)
+  .handler(async (_event: unknown, context: Context) => {
+    const destination = destinationOf(deployment, context.invokedFunctionArn);
+    let lastActive = Date.now();
+    let invocations = 0;
+    const dispatcher = new Dispatcher(sluice, { ...deployment.options, bootstrapServers: deployment.endpoint }, target, destination, {
+      invoked: (outcome) => {
+        lastActive = Date.now();
+        invocations++;
+        emit(metricNames.triggerIteratorAge, MetricUnit.Milliseconds, Date.now() - Math.min(...outcome.records.map((r) => r.timestamp)));
+        if (!outcome.ok || outcome.failedOffset !== undefined) {
+          emit(metricNames.triggerFailedInvocations, MetricUnit.Count, 1);
+          logger.warn('invocation failed', { partition: outcome.records[0]!.partition, firstOffset: outcome.records[0]!.offset, attempt: outcome.attempt, error: outcome.error, failedOffset: outcome.failedOffset });
+        }
+      },
+      gaveUp: (failure, to) => {
+        emit(metricNames.triggerRecordsFailed, MetricUnit.Count, failure.records.length);
+        logger.error('records given up', { reason: failure.reason, records: failure.records.length, firstOffset: failure.records[0]!.offset, destination: to ?? 'none' });
+      },
+    });
+    await dispatcher.start();
+    while (Date.now() - lastActive < deployment.idleMs && context.getRemainingTimeInMillis() > deployment.stopMarginMs) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    await dispatcher.stop();
+    await destination?.close?.();
+    logger.info('dispatcher stopped', { invocations });
+    return { invocations };
+  });

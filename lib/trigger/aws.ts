@@ -1,0 +1,108 @@
+/**
+ * The dispatcher's AWS ends: the user's Lambda function as the target (a synchronous
+ * Invoke; a function error fails the batch, as under an event source mapping), and an SQS
+ * queue or SNS topic as the failure destination. What goes to a queue or topic is what
+ * Lambda sends for a Kafka event source: the invocation's context and where the failed
+ * records are (topic, partition, first and last offset and timestamp), not the records,
+ * which stay in the topic to be read again.
+ */
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { FailureDestination, FailureReport, TriggerTarget } from './dispatcher.ts';
+import type { KafkaEvent } from './event.ts';
+
+/** A function error as Lambda reports it in the Invoke answer's payload. */
+export class FunctionError extends Error {
+  constructor(
+    message: string,
+    readonly errorType: string,
+  ) {
+    super(message);
+    this.name = 'FunctionError';
+  }
+}
+
+export class LambdaTarget implements TriggerTarget {
+  constructor(
+    private readonly lambda: LambdaClient,
+    /** Name or ARN. */
+    readonly name: string,
+  ) {}
+
+  async invoke(event: KafkaEvent): Promise<unknown> {
+    const answer = await this.lambda.send(new InvokeCommand({ FunctionName: this.name, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) }));
+    const text = answer.Payload === undefined ? '' : Buffer.from(answer.Payload).toString('utf8');
+    const payload = text === '' ? undefined : (JSON.parse(text) as unknown);
+    if (answer.FunctionError !== undefined) {
+      const { errorMessage, errorType } = (payload ?? {}) as { errorMessage?: string; errorType?: string };
+      throw new FunctionError(errorMessage ?? answer.FunctionError, errorType ?? answer.FunctionError);
+    }
+    return payload;
+  }
+}
+
+export type FailureRecord = ReturnType<typeof failureRecord>;
+
+/** Lambda's on-failure record for a Kafka event source, with Sluice's group in place of the event source ARN. */
+export function failureRecord(failure: FailureReport, context: { functionArn: string; bootstrapServers: string; now: Date }) {
+  const { records } = failure;
+  const first = records[0]!;
+  const last = records.at(-1)!;
+  return {
+    requestContext: { functionArn: context.functionArn, condition: failure.reason, approximateInvokeCount: failure.attempts },
+    responseContext: failure.error === undefined ? {} : { functionError: 'Unhandled', errorMessage: failure.error },
+    version: '1.0',
+    timestamp: context.now.toISOString(),
+    KafkaBatchInfo: {
+      batchSize: records.length,
+      bootstrapServers: context.bootstrapServers,
+      consumerGroup: failure.group,
+      recordsInfo: {
+        [`${first.topic}-${first.partition}`]: {
+          firstRecordOffset: String(first.offset),
+          firstRecordTimestamp: new Date(first.timestamp).toISOString(),
+          lastRecordOffset: String(last.offset),
+          lastRecordTimestamp: new Date(last.timestamp).toISOString(),
+        },
+      },
+    },
+  };
+}
+
+interface RecordContext {
+  readonly functionArn: string;
+  readonly bootstrapServers: string;
+}
+
+export class SqsDestination implements FailureDestination {
+  readonly name: string;
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly context: RecordContext,
+  ) {
+    this.name = `queue ${queueUrl}`;
+  }
+
+  async send(failure: FailureReport): Promise<void> {
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(failureRecord(failure, { ...this.context, now: new Date() })) }));
+  }
+}
+
+export class SnsDestination implements FailureDestination {
+  readonly name: string;
+
+  constructor(
+    private readonly sns: SNSClient,
+    private readonly topicArn: string,
+    private readonly context: RecordContext,
+  ) {
+    this.name = `SNS topic ${topicArn}`;
+  }
+
+  async send(failure: FailureReport): Promise<void> {
+    await this.sns.send(new PublishCommand({ TopicArn: this.topicArn, Message: JSON.stringify(failureRecord(failure, { ...this.context, now: new Date() })) }));
+  }
+}
