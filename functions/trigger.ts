@@ -12,7 +12,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { Sluice } from '../lib/client/sluice.ts';
-import { metricNames } from '../lib/core/metrics.ts';
+import { triggerMetricNames } from '../lib/core/metrics.ts';
 import { triggerDeploymentFromEnv, type TriggerDeployment } from '../lib/core/trigger-config.ts';
 import { LambdaTarget, SnsDestination, SqsDestination } from '../lib/trigger/aws.ts';
 import { TopicDestination } from '../lib/trigger/destinations.ts';
@@ -54,14 +54,14 @@ export const handler = middy()
       invoked: (outcome) => {
         lastActive = Date.now();
         invocations++;
-        emit(metricNames.triggerIteratorAge, MetricUnit.Milliseconds, Date.now() - Math.min(...outcome.records.map((r) => r.timestamp)));
+        emit(triggerMetricNames.iteratorAge, MetricUnit.Milliseconds, Date.now() - Math.min(...outcome.records.map((r) => r.timestamp)));
         if (!outcome.ok || outcome.failedOffset !== undefined) {
-          emit(metricNames.triggerFailedInvocations, MetricUnit.Count, 1);
+          emit(triggerMetricNames.failedInvocations, MetricUnit.Count, 1);
           logger.warn('invocation failed', { partition: outcome.records[0]!.partition, firstOffset: outcome.records[0]!.offset, attempt: outcome.attempt, error: outcome.error, failedOffset: outcome.failedOffset });
         }
       },
       gaveUp: (failure, to) => {
-        emit(metricNames.triggerRecordsFailed, MetricUnit.Count, failure.records.length);
+        emit(triggerMetricNames.recordsFailed, MetricUnit.Count, failure.records.length);
         logger.error('records given up', { reason: failure.reason, records: failure.records.length, firstOffset: failure.records[0]!.offset, destination: to ?? 'none' });
       },
     });

@@ -19,10 +19,14 @@ export const metricNames = {
   recordsLost: 'RecordsLost',
   /** A group's total lag in records, with dimension `group` (jobs function). */
   consumerLag: 'ConsumerLag',
-  /** Age in ms of the oldest record of each invocation a trigger makes, with dimension `trigger` (Lambda's IteratorAge). */
-  triggerIteratorAge: 'TriggerIteratorAge',
-  /** A trigger's invocations that failed (they are retried), with dimension `trigger`. */
-  triggerFailedInvocations: 'TriggerFailedInvocations',
-  /** Records a trigger gave up on (sent to its failure destination, or skipped), with dimension `trigger`. */
-  triggerRecordsFailed: 'TriggerRecordsFailed',
+} as const;
+
+/** What a SluiceTrigger's dispatcher emits, with dimension `trigger`; its own alarms read them. */
+export const triggerMetricNames = {
+  /** Age in ms of the oldest record of each invocation (Lambda's IteratorAge). */
+  iteratorAge: 'TriggerIteratorAge',
+  /** Invocations that failed (they are retried). */
+  failedInvocations: 'TriggerFailedInvocations',
+  /** Records given up on (sent to the failure destination, or skipped). */
+  recordsFailed: 'TriggerRecordsFailed',
 } as const;

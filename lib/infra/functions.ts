@@ -26,27 +26,32 @@ export interface FunctionOptions {
   readonly reservedConcurrentExecutions?: number;
 }
 
+/** Every handler in functions/: Sluice's own, and the dispatcher a SluiceTrigger runs. */
+export type HandlerName = SluiceFunctionName | 'trigger';
+
 /**
  * API Gateway ends an HTTP API integration at 30 s, so API functions stop before that;
  * this also bounds a request's life, which the sealer's timing relies on (see the
  * timeline in lib/storage/log.ts). Fetch long-polls up to maxWaitMs (20 s) and answers
  * a second before its deadline. The jobs seal segments of up to 64 MiB in memory, and
  * finish within their partition lease (5 minutes, lib/jobs/run.ts); the admin function
- * runs the same jobs on POST /v1/jobs/run.
+ * runs the same jobs on POST /v1/jobs/run. A trigger's dispatcher mostly waits (long
+ * polls, its function's invocations) and runs as long as Lambda lets it.
  */
-export const functionDefaults: Readonly<Record<SluiceFunctionName, Required<Omit<FunctionOptions, 'reservedConcurrentExecutions'>>>> = {
+export const functionDefaults: Readonly<Record<HandlerName, Required<Omit<FunctionOptions, 'reservedConcurrentExecutions'>>>> = {
   produce: { memorySize: 1024, timeout: Duration.seconds(20) },
   fetch: { memorySize: 1024, timeout: Duration.seconds(25) },
   groups: { memorySize: 512, timeout: Duration.seconds(10) },
   admin: { memorySize: 2048, timeout: Duration.seconds(29) },
   jobs: { memorySize: 2048, timeout: Duration.minutes(4) },
+  trigger: { memorySize: 256, timeout: Duration.minutes(15) },
 };
 
 const maxApiTimeout = Duration.seconds(29);
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface SluiceFunctionProps extends FunctionOptions {
-  readonly name: SluiceFunctionName;
+  readonly name: HandlerName;
   readonly environment: Readonly<Record<string, string>>;
   readonly logRetention: RetentionDays;
 }
@@ -62,7 +67,7 @@ export class SluiceFunction extends Construct {
     const { name } = props;
     const memorySize = props.memorySize ?? functionDefaults[name].memorySize;
     const timeout = props.timeout ?? functionDefaults[name].timeout;
-    if (name !== 'jobs' && timeout.toSeconds() > maxApiTimeout.toSeconds()) {
+    if (name !== 'jobs' && name !== 'trigger' && timeout.toSeconds() > maxApiTimeout.toSeconds()) {
       throw new ConfigError(`the ${name} function's timeout must be at most ${maxApiTimeout.toSeconds()} s: API Gateway ends requests at 30 s`);
     }
     if (name === 'fetch' && timeout.toMilliseconds() <= defaultApiConfig.maxWaitMs) {
@@ -93,8 +98,8 @@ export class SluiceFunction extends Construct {
       logGroup: this.logGroup,
       tracing: Tracing.ACTIVE,
       environment: { ...props.environment },
-      // A failed jobs run is not retried: the next scheduled run does the same work.
-      ...(name === 'jobs' ? { retryAttempts: 0 } : {}),
+      // A failed scheduled run is not retried: the next one does the same work.
+      ...(name === 'jobs' || name === 'trigger' ? { retryAttempts: 0 } : {}),
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',

@@ -18,6 +18,8 @@ const reasons = {
     'Object keys under a prefix of the Sluice data layout (staged/ or segments/, lib/storage/tables.ts) are created at run time, one per batch or segment; the grant is limited to that prefix and to the actions this function makes.',
   replication:
     "S3 cross-region replication copies every object of the home bucket, whatever its key; these are CDK's replication grants on the source bucket's objects and on the replica buckets' objects.",
+  triggerRoutes:
+    "A SluiceTrigger's dispatcher calls the Sluice API's routes for its one topic and group; the wildcards stand for the partition number and the member id in the path (and the API stage), which are known only at run time. Its grant to invoke the function covers the function's versions and aliases, as CDK's grantInvoke writes it.",
   accessLogs:
     "Public access is blocked and TLS required; this stack grants access only to the Sluice functions' roles, by key prefix and action. Per-request audit, where wanted, is CloudTrail data events for S3, which the account owner turns on; server access logs would need a second bucket per region and add a log write per batch.",
 } as const;
@@ -27,6 +29,11 @@ export function acknowledgeFunction(fn: SluiceFunction, objectArns: readonly str
   acknowledge(fn.function, 'AwsSolutions-L1', reasons.runtime);
   acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', reasons.xray);
   acknowledgeResources(fn.role, objectArns, reasons.objectPrefix);
+}
+
+/** A SluiceTrigger's dispatcher: its API routes (partition and member ids in the path) and its function's versions. */
+export function acknowledgeTrigger(fn: SluiceFunction, arns: readonly string[]): void {
+  acknowledgeResources(fn.role, arns, reasons.triggerRoutes);
 }
 
 /** The data bucket, and in the home region its replication role. */

@@ -59,6 +59,10 @@ export interface SluiceProps {
 const defaultThrottle: Required<ThrottleSettings> = { rateLimit: 1000, burstLimit: 2000 };
 
 export class Sluice extends Construct {
+  /** Starts every name, and is the `service` dimension of the metrics. */
+  readonly name: string;
+  /** How the API authorizes callers: a SluiceTrigger's dispatcher signs its calls, so it needs IAM. */
+  readonly authorization: 'iam' | 'jwt';
   readonly topology: Topology;
   readonly storage: SluiceStorage;
   readonly functions: Partial<Record<SluiceFunctionName, SluiceFunction>> = {};
@@ -68,6 +72,8 @@ export class Sluice extends Construct {
   constructor(scope: Construct, id: string, props: SluiceProps = {}) {
     super(scope, id);
     const name = validateName(props.name ?? 'sluice');
+    this.name = name;
+    this.authorization = props.jwt ? 'jwt' : 'iam';
     const region = Stack.of(this).region;
     const spansRegions = props.homeRegion !== undefined || (props.replicaRegions ?? []).length > 0 || props.consistency !== undefined;
     if (spansRegions && Token.isUnresolved(region)) {

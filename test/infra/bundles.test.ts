@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { triggerEnv } from '../../lib/core/trigger-config.ts';
+import type { SluiceStack } from '../../lib/infra/stack.ts';
+import { SluiceTrigger } from '../../lib/infra/trigger.ts';
 import { functionProps, synthesize } from './synth.ts';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,8 +25,13 @@ const outdir = mkdtempSync(join(projectRoot, 'cdk.out', 'test-bundles-'));
 let template: Template;
 
 beforeAll(() => {
-  // With bundling and CloudFormation's own template checks, as `cdk synth` runs.
-  template = synthesize([region], {}, { bundle: true, outdir }).templates[region]!;
+  // With bundling and CloudFormation's own template checks, as `cdk synth` runs; with a
+  // SluiceTrigger, whose dispatcher is bundled as well.
+  const extend = (stack: SluiceStack) => {
+    const fn = new LambdaFunction(stack, 'Billing', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('export const handler = async () => {};') });
+    new SluiceTrigger(stack, 'BillingTrigger', { sluice: stack.sluice, topic: 'orders', function: fn });
+  };
+  template = synthesize([region], {}, { bundle: true, outdir, extend }).templates[region]!;
 });
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
@@ -51,6 +60,8 @@ function invoke(name: string, event?: unknown): { status: number | null; result?
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
       _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0',
       ...(functionProps(template, name).Environment.Variables as Record<string, string>),
+      // The trigger's one variable holds references CloudFormation resolves; these are what it would write.
+      ...(name === 'trigger' ? triggerEnv({ name: 'BillingTrigger', endpoint: `https://abc123.execute-api.${region}.amazonaws.com/`, functionName: 'billing', options: { topic: 'orders', group: 'trigger-billing' }, idleMs: 30_000, stopMarginMs: 300_000 }) : {}),
     },
   });
   // The last lines, each cut short: a failure in a minified bundle quotes a whole line of it.
@@ -70,7 +81,7 @@ const unmatched = {
 };
 
 describe('function bundles', () => {
-  it.each(['produce', 'fetch', 'groups', 'admin', 'jobs'])('%s is a minified ES module under 300 KB', (name) => {
+  it.each(['produce', 'fetch', 'groups', 'admin', 'jobs', 'trigger'])('%s is a minified ES module under 300 KB', (name) => {
     const bytes = statSync(bundleOf(name)).size;
     console.log(`bundle ${name}: ${(bytes / 1024).toFixed(1)} KB`);
     expect(bytes).toBeLessThan(maxBundleBytes);
@@ -83,8 +94,8 @@ describe('function bundles', () => {
     expect(JSON.parse((result as { body: string }).body)).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
 
-  it('jobs loads and exports its handler', () => {
-    const { status, result, output } = invoke('jobs');
+  it.each(['jobs', 'trigger'])('%s loads and exports its handler', (name) => {
+    const { status, result, output } = invoke(name);
     expect(status, output).toBe(0);
     expect(result).toBe('function');
   });

@@ -28,7 +28,7 @@ export interface Synthesized {
 export function synthesize(
   regions: readonly string[],
   sluice: SluiceAppProps['sluice'] = {},
-  options: { bundle?: boolean; outdir?: string; alarmTopicName?: string } = {},
+  options: { bundle?: boolean; outdir?: string; alarmTopicName?: string; extend?: (stack: SluiceStack) => void } = {},
 ): Synthesized {
   const app = new App({
     context: { ...cdkJson.context, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
@@ -36,6 +36,7 @@ export function synthesize(
     ...(options.outdir ? { outdir: options.outdir } : {}),
   });
   const stacks = addSluiceStacks(app, { regions, account, sluice, ...(options.alarmTopicName ? { alarmTopicName: options.alarmTopicName } : {}) });
+  for (const stack of stacks) options.extend?.(stack);
   return { stacks, templates: Object.fromEntries(stacks.map((s) => [s.region, Template.fromStack(s)])) };
 }
 
