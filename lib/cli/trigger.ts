@@ -75,7 +75,10 @@ export async function triggerCommand(argv: readonly string[], io: CliIo, out: Ou
   const timeoutMs = int('timeout-ms', 1, 900_000) ?? 60_000;
   const target = await loadLocalFunction(required('handler', flags.handler), { cwd: process.cwd(), timeoutMs });
   const sluice = await sluiceFor(flags, io);
-  const destination = flags['dlq-topic'] === undefined ? undefined : new TopicDestination(sluice, flags['dlq-topic']);
+  const dlqTopic = flags['dlq-topic'];
+  // A DLQ topic that is not there would fail every give-up, and the partition would never move on.
+  if (dlqTopic !== undefined) await sluice.client.describeTopic(dlqTopic);
+  const destination = dlqTopic === undefined ? undefined : new TopicDestination(sluice, dlqTopic);
   let dispatcher: Dispatcher;
   try {
     dispatcher = new Dispatcher(
@@ -99,6 +102,9 @@ export async function triggerCommand(argv: readonly string[], io: CliIo, out: Ou
           const range = `${first.topic}-${first.partition} ${first.offset}..${o.records.at(-1)!.offset} (${o.records.length})`;
           const result = o.error !== undefined ? `failed: ${o.error}` : o.failedOffset !== undefined ? `failed from offset ${o.failedOffset}` : 'ok';
           void out.line(`${range} attempt ${o.attempt}: ${result}`).catch(() => undefined);
+        },
+        batchFailed: (t, p, error) => {
+          void out.line(`${t}-${p}: batch failed, will be retried: ${error instanceof Error ? error.message : String(error)}`).catch(() => undefined);
         },
         gaveUp: (f, to) => {
           const first = f.records[0]!;

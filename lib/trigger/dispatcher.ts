@@ -41,6 +41,8 @@ export interface TriggerEvents {
   invoked?(outcome: InvocationOutcome): void;
   gaveUp?(failure: DeliveryFailure, destination: string | undefined): void;
   committed?(topic: string, partition: number, offset: number): void;
+  /** A batch failed outside the function (the destination or a commit refused it): it is fetched and delivered again. */
+  batchFailed?(topic: string, partition: number, error: unknown): void;
 }
 
 /** Lambda's event payload limit, less room for the event's own fields. */
@@ -50,6 +52,7 @@ export class Dispatcher {
   readonly settings: TriggerSettings;
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly sluice: Sluice,
@@ -85,6 +88,9 @@ export class Dispatcher {
   /** Lets the invocations in flight finish, commits them, and leaves the group. */
   async stop(): Promise<void> {
     this.stopping.abort(new Error('the dispatcher is stopping'));
+    // Invocations in flight finish and are committed while their partitions are still held;
+    // leaving the group first would revoke them and refuse the commit.
+    await Promise.allSettled([...this.inFlight]);
     await this.consumer.disconnect();
   }
 
@@ -99,7 +105,13 @@ export class Dispatcher {
     }
   }
 
-  private async batch({ batch, resolveOffset, isStale }: EachBatchPayload): Promise<void> {
+  private batch(payload: EachBatchPayload): Promise<void> {
+    const running = this.deliverBatch(payload);
+    this.inFlight.add(running);
+    return running.finally(() => this.inFlight.delete(running));
+  }
+
+  private async deliverBatch({ batch, resolveOffset, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const stale = new AbortController();
     const signal = AbortSignal.any([this.stopping.signal, stale.signal]);
@@ -127,7 +139,9 @@ export class Dispatcher {
     } catch (error) {
       // Stopped or revoked between invocations: what is not committed is the next owner's.
       // Anything else fails the batch, which the consumer fetches and hands over again.
-      if (!signal.aborted) throw error;
+      if (signal.aborted) return;
+      this.events.batchFailed?.(topic, partition, error);
+      throw error;
     }
   }
 
