@@ -48,12 +48,8 @@ export const handler = middy()
   .use(observability)
   .handler(async (_event: unknown, context: Context) => {
     const destination = destinationOf(deployment, context.invokedFunctionArn);
-    let lastActive = Date.now();
-    let invocations = 0;
     const dispatcher = new Dispatcher(sluice, { ...deployment.options, bootstrapServers: deployment.endpoint }, target, destination, {
       invoked: (outcome) => {
-        lastActive = Date.now();
-        invocations++;
         emit(triggerMetricNames.iteratorAge, MetricUnit.Milliseconds, Date.now() - Math.min(...outcome.records.map((r) => r.timestamp)));
         if (!outcome.ok || outcome.failedOffset !== undefined) {
           emit(triggerMetricNames.failedInvocations, MetricUnit.Count, 1);
@@ -64,12 +60,10 @@ export const handler = middy()
         emit(triggerMetricNames.recordsFailed, MetricUnit.Count, failure.records.length);
         logger.error('records given up', { reason: failure.reason, records: failure.records.length, firstOffset: failure.records[0]!.offset, destination: to ?? 'none' });
       },
+      batchFailed: (topic, partition, error) => logger.warn('batch failed outside the function; it is delivered again', { topic, partition, error: error instanceof Error ? error.message : String(error) }),
     });
     await dispatcher.start();
-    while (Date.now() - lastActive < deployment.idleMs && context.getRemainingTimeInMillis() > deployment.stopMarginMs) {
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
-    await dispatcher.stop();
+    const invocations = await dispatcher.runUntilIdle(deployment.idleMs, () => context.getRemainingTimeInMillis() <= deployment.stopMarginMs);
     await destination?.close?.();
     logger.info('dispatcher stopped', { invocations });
     return { invocations };

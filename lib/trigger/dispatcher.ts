@@ -12,6 +12,7 @@
 import type { Consumer, EachBatchPayload } from '../client/index.ts';
 import type { Sluice } from '../client/sluice.ts';
 import { toKafkaMessage, type KafkaMessage } from '../client/partitions.ts';
+import { sleep } from '../core/backoff.ts';
 import { triggerSettings, type TriggerOptions, type TriggerSettings } from '../core/trigger-config.ts';
 import { deliver, type DeliveryFailure, type DeliveryPorts, type InvocationOutcome } from './delivery.ts';
 import { eventBytes, kafkaEvent, type KafkaEvent, type TriggerRecord } from './event.ts';
@@ -53,6 +54,9 @@ export class Dispatcher {
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
+  /** When a batch last came in (or the dispatcher started): how long it has been idle. */
+  private lastBatchMs = Date.now();
+  private invocations = 0;
 
   constructor(
     private readonly sluice: Sluice,
@@ -85,6 +89,20 @@ export class Dispatcher {
     });
   }
 
+  /**
+   * On AWS: delivers until no batch has come for `idleMs` or `timeToStop()` says so (the
+   * function's time runs short), then stops. Answers the invocations made.
+   */
+  async runUntilIdle(idleMs: number, timeToStop: () => boolean, checkEveryMs = 1_000): Promise<number> {
+    this.lastBatchMs = Date.now();
+    while (this.inFlight.size > 0 || Date.now() - this.lastBatchMs < idleMs) {
+      if (timeToStop()) break;
+      await sleep(checkEveryMs);
+    }
+    await this.stop();
+    return this.invocations;
+  }
+
   /** Lets the invocations in flight finish, commits them, and leaves the group. */
   async stop(): Promise<void> {
     this.stopping.abort(new Error('the dispatcher is stopping'));
@@ -106,6 +124,7 @@ export class Dispatcher {
   }
 
   private batch(payload: EachBatchPayload): Promise<void> {
+    this.lastBatchMs = Date.now();
     const running = this.deliverBatch(payload);
     this.inFlight.add(running);
     return running.finally(() => this.inFlight.delete(running));
@@ -130,7 +149,10 @@ export class Dispatcher {
         await this.destination?.send({ ...failure, functionName: this.target.name, group: this.settings.group });
         this.events.gaveUp?.(failure, this.destination?.name);
       },
-      report: (outcome) => this.events.invoked?.(outcome),
+      report: (outcome) => {
+        this.invocations++;
+        this.events.invoked?.(outcome);
+      },
       now: () => Date.now(),
       signal,
     };
