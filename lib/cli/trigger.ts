@@ -8,6 +8,7 @@ import { Dispatcher } from '../trigger/dispatcher.ts';
 import { TopicDestination } from '../trigger/destinations.ts';
 import { loadLocalFunction } from '../trigger/local-function.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { FilterPattern } from '../core/event-filter.ts';
 import type { StartingPosition } from '../core/trigger-config.ts';
 import { commonHelp, parseFlags, parseIntFlag, required, resolveEndpoints, sluiceFor, type CommandSpec } from './args.ts';
 import { UsageError } from './errors.ts';
@@ -17,7 +18,7 @@ import type { CliIo, Output } from './io.ts';
 export const triggerHelp = `Usage: sluice trigger --topic T --group G --handler ./handler.mjs[#export]
                       [--batch-size N] [--batching-window-ms N] [--starting-position P]
                       [--max-retries N] [--max-record-age-ms N] [--bisect]
-                      [--dlq-topic T] [--timeout-ms N]
+                      [--dlq-topic T] [--timeout-ms N] [--filter PATTERN ...]
 
 Delivers the topic's records to the handler in batches, as Lambda's Kafka event source
 mapping does (the same event, a Lambda-shaped context), as a member of consumer group G:
@@ -37,6 +38,9 @@ each partition in order, committed after each success, until Ctrl-C.
   --dlq-topic T          produce records that still fail to T, with the failure in
                          sluice.dlq.* headers
   --timeout-ms N         the function's timeout (default 60000)
+  --filter PATTERN       deliver only records whose value a pattern matches (Lambda's
+                         filter criteria, e.g. '{"value":{"type":["order"]}}'); the others
+                         are committed without delivery; repeat for more patterns
 ${commonHelp}
 `;
 
@@ -52,6 +56,7 @@ const options = {
   bisect: { type: 'boolean' },
   'dlq-topic': { type: 'string' },
   'timeout-ms': { type: 'string' },
+  filter: { type: 'string', multiple: true },
 } as const;
 
 export const triggerSpec: CommandSpec = { options, help: triggerHelp };
@@ -93,6 +98,7 @@ export async function triggerCommand(argv: readonly string[], io: CliIo, out: Ou
         ...(window === undefined ? {} : { batchingWindowMs: window }),
         ...(retries === undefined ? {} : { maxRetryAttempts: retries }),
         ...(age === undefined ? {} : { maxRecordAgeMs: age }),
+        ...(flags.filter === undefined ? {} : { filters: flags.filter.map(parseFilter) }),
       },
       target,
       destination,
@@ -125,6 +131,14 @@ export async function triggerCommand(argv: readonly string[], io: CliIo, out: Ou
   await dispatcher.stop();
   await destination?.close();
   return 0;
+}
+
+function parseFilter(text: string): FilterPattern {
+  try {
+    return JSON.parse(text) as FilterPattern;
+  } catch {
+    throw new UsageError(`--filter must be a JSON pattern like '{"value":{"type":["order"]}}', not '${text}'`, 'trigger');
+  }
 }
 
 function startingPosition(value: string | undefined): StartingPosition | undefined {

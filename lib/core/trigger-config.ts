@@ -5,6 +5,7 @@
  */
 import { ConfigError } from './errors.ts';
 import type { BackoffDelays } from './backoff.ts';
+import { checkFilterPatterns, type FilterPattern } from './event-filter.ts';
 
 export type StartingPosition = 'earliest' | 'latest' | { readonly timestamp: number };
 
@@ -31,6 +32,8 @@ export interface TriggerOptions {
   readonly sessionTimeoutMs?: number;
   /** Backoff between retries of a failed batch. @default 500 ms doubling to 30 s */
   readonly retryBackoff?: BackoffDelays;
+  /** Lambda's filter criteria on the value (lib/core/event-filter.ts): records no pattern matches are committed, not delivered. @default none */
+  readonly filters?: readonly FilterPattern[];
 }
 
 export interface TriggerSettings {
@@ -46,6 +49,7 @@ export interface TriggerSettings {
   readonly bootstrapServers: string;
   readonly sessionTimeoutMs: number;
   readonly retryBackoff: BackoffDelays;
+  readonly filters: readonly FilterPattern[];
 }
 
 /** The options checked, with Lambda's bounds and defaults; a bad one is a ConfigError naming it. */
@@ -77,6 +81,7 @@ export function triggerSettings(options: TriggerOptions, hasDestination: boolean
     bootstrapServers: options.bootstrapServers ?? '',
     sessionTimeoutMs: integer('sessionTimeoutMs', options.sessionTimeoutMs, 30_000, 1_000, 300_000),
     retryBackoff: options.retryBackoff ?? { minDelayMs: 500, maxDelayMs: 30_000 },
+    filters: options.filters === undefined ? [] : checkFilterPatterns(options.filters),
   };
 }
 

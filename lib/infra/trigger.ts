@@ -18,6 +18,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigError } from '../core/errors.ts';
+import type { FilterPattern } from '../core/event-filter.ts';
 import { metricsNamespace, triggerMetricNames } from '../core/metrics.ts';
 import { routeTable } from '../core/routes.ts';
 import { triggerEnvName, triggerSettings, type StartingPosition, type TriggerDeployment, type TriggerDestinationConfig } from '../core/trigger-config.ts';
@@ -49,6 +50,8 @@ export interface SluiceTriggerProps {
   readonly bisectBatchOnError?: boolean;
   /** Honour a `batchItemFailures` answer. @default true */
   readonly reportBatchItemFailures?: boolean;
+  /** Lambda's filter criteria on the record's value (lib/core/event-filter.ts): up to 5 patterns. @default every record */
+  readonly filters?: readonly FilterPattern[];
   readonly onFailure?: SluiceTriggerDestination;
   /** When dispatchers start. @default every minute */
   readonly schedule?: Schedule;
@@ -93,6 +96,7 @@ export class SluiceTrigger extends Construct {
       ...(props.maxRecordAge === undefined ? {} : { maxRecordAgeMs: props.maxRecordAge.toMilliseconds() }),
       ...(props.bisectBatchOnError === undefined ? {} : { bisectBatchOnFunctionError: props.bisectBatchOnError }),
       ...(props.reportBatchItemFailures === undefined ? {} : { reportBatchItemFailures: props.reportBatchItemFailures }),
+      ...(props.filters === undefined ? {} : { filters: props.filters }),
     };
     // Refused at synth, not at the first start.
     triggerSettings(options, destination !== undefined);

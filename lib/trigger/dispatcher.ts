@@ -13,6 +13,7 @@ import type { Consumer, EachBatchPayload } from '../client/index.ts';
 import type { Sluice } from '../client/sluice.ts';
 import { toKafkaMessage, type KafkaMessage } from '../client/partitions.ts';
 import { sleep } from '../core/backoff.ts';
+import { valueMatches } from '../core/event-filter.ts';
 import { triggerSettings, type TriggerOptions, type TriggerSettings } from '../core/trigger-config.ts';
 import { deliver, type DeliveryFailure, type DeliveryPorts, type InvocationOutcome } from './delivery.ts';
 import { eventBytes, kafkaEvent, type KafkaEvent, type TriggerRecord } from './event.ts';
@@ -157,7 +158,11 @@ export class Dispatcher {
       signal,
     };
     try {
-      await deliver(await this.fill(batch.messages.map((m) => triggerRecord(topic, partition, m)), signal), ports, this.settings);
+      const records = await this.fill(batch.messages.map((m) => triggerRecord(topic, partition, m)), signal);
+      const wanted = records.filter((r) => valueMatches(this.settings.filters, r.value));
+      await deliver(wanted, ports, this.settings);
+      // Records the filters left out are committed as Lambda commits them, delivered or not.
+      if (records.length > 0 && wanted.at(-1) !== records.at(-1)) await ports.done(records.at(-1)!.offset + 1);
     } catch (error) {
       // Stopped or revoked between invocations: what is not committed is the next owner's.
       // Anything else fails the batch, which the consumer fetches and hands over again.

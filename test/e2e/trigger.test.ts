@@ -314,6 +314,25 @@ describe('sluice trigger against sluice local', () => {
     expect((await describeGroup(group)).partitions).toEqual([expect.objectContaining({ committedOffset: 12, highWatermark: 12, lag: 0 })]);
   }, 90_000);
 
+  it('with --filter, delivers only the records whose value a pattern matches, and commits past the others', async () => {
+    const { topic, group, log } = names('events');
+    await createTopic(topic, 1);
+    const kinds = ['order', 'refund', 'order', 'quote', 'quote'];
+    await produce(
+      topic,
+      kinds.map((type, i) => ({ partition: 0, key: `e${i}`, value: JSON.stringify({ type, amount: i * 10 }) })),
+    );
+    const filters = ['--filter', '{"value":{"type":["order"]}}', '--filter', '{"value":{"type":["refund"],"amount":[{"numeric":[">",5]}]}}'];
+    const trigger = await startTrigger(['--topic', topic, '--group', group, '--handler', `./${handlers}/record.mjs`, ...fast, ...filters], { TRIGGER_LOG: log });
+    try {
+      // The last two are quotes: the group's offset must still reach the end.
+      await eventually(async () => expect((await describeGroup(group)).partitions[0]).toMatchObject({ committedOffset: 5, lag: 0 }), 30_000);
+    } finally {
+      await trigger.interrupt();
+    }
+    expect(invocations(log).flatMap(offsetsOf)).toEqual([0, 1, 2]);
+  }, 60_000);
+
   it('two dispatchers in one group share the partitions and together deliver every record', async () => {
     const { topic, group } = names('clicks');
     const logs = { a: join(scratch, `${topic}-a.jsonl`), b: join(scratch, `${topic}-b.jsonl`) };
@@ -458,6 +477,14 @@ describe('sluice trigger against sluice local', () => {
       runTrigger([...base, '--handler', `./${handlers}/record.mjs`, '--batch-size', '0']),
       runTrigger([...base, '--handler', `./${handlers}/record.mjs`, '--dlq-topic', 'no-such-dlq']),
     ]);
+    const [badFilter, notJson] = await Promise.all([
+      runTrigger([...base, '--handler', `./${handlers}/record.mjs`, '--filter', '{"key":{"a":["b"]}}']),
+      runTrigger([...base, '--handler', `./${handlers}/record.mjs`, '--filter', '{value']),
+    ]);
+    expect(badFilter).toMatchObject({ code: 2, stdout: '' });
+    expect(badFilter.stderr).toMatch(/^sluice: filters\[0\] must be an object with one key, value[^\n]*\n$/);
+    expect(notJson).toMatchObject({ code: 2, stdout: '' });
+    expect(notJson.stderr).toMatch(/^sluice: --filter must be a JSON pattern[^\n]*\n$/);
     // A DLQ topic that is not there would fail every give-up: refused before anything is read.
     expect(noDlq).toMatchObject({ code: 1, stdout: '' });
     expect(noDlq.stderr).toMatch(/^sluice: TOPIC_NOT_FOUND: [^\n]*no-such-dlq[^\n]*\n$/);

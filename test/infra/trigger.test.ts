@@ -58,7 +58,8 @@ const routeOf = (resource: string) => /\/\*\/([A-Z]+\/v1\/[^"]*)"/.exec(resource
 
 describe('SluiceTrigger', () => {
   it('starts the dispatcher every minute, and tells it the topic, group, function, options and destination', () => {
-    const { template, trigger } = build({ batchSize: 250, maxBatchingWindow: Duration.seconds(2), bisectBatchOnError: true, retryAttempts: 3, startingPosition: 'earliest', onFailureKind: 'queue' });
+    const filters = [{ value: { type: ['order'] } }];
+    const { template, trigger } = build({ batchSize: 250, maxBatchingWindow: Duration.seconds(2), bisectBatchOnError: true, retryAttempts: 3, startingPosition: 'earliest', filters, onFailureKind: 'queue' });
     const [dispatcherId, dispatcher] = dispatcherOf(template);
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
@@ -75,7 +76,7 @@ describe('SluiceTrigger', () => {
       name: 'Billing',
       functionName: 'REF',
       destination: { type: 'sqs', queueUrl: 'REF' },
-      options: { topic: 'orders', group: 'trigger-billing', batchSize: 250, batchingWindowMs: 2000, bisectBatchOnFunctionError: true, maxRetryAttempts: 3, startingPosition: 'earliest' },
+      options: { topic: 'orders', group: 'trigger-billing', batchSize: 250, batchingWindowMs: 2000, bisectBatchOnFunctionError: true, maxRetryAttempts: 3, startingPosition: 'earliest', filters },
       idleMs: 30_000,
       stopMarginMs: 300_000,
     });
@@ -137,6 +138,7 @@ describe('SluiceTrigger', () => {
     expect(() => build({}, { jwt: { issuer: 'https://issuer.example', audience: ['sluice'] } })).toThrow(/IAM/);
     expect(() => build({ batchSize: 20_000 })).toThrow(/batchSize/);
     expect(() => build({ maxRecordAge: Duration.seconds(10) })).toThrow(/maxRecordAgeMs/);
+    expect(() => build({ filters: [{ key: ['x'] }] })).toThrow(/value only/);
     expect(() => build({ timeout: Duration.minutes(5), stopMargin: Duration.minutes(5) })).toThrow(/stopMargin/);
   });
 

@@ -606,6 +606,7 @@ describe('triggerSettings', () => {
       bootstrapServers: '',
       sessionTimeoutMs: 30_000,
       retryBackoff: { minDelayMs: 500, maxDelayMs: 30_000 },
+      filters: [],
     });
   });
 
