@@ -23,8 +23,9 @@ const deployment = triggerDeploymentFromEnv(process.env);
 const sluice = new Sluice({ endpoint: deployment.endpoint, clientId: `trigger-${deployment.name}` });
 const target = new LambdaTarget(new LambdaClient({}), deployment.functionName);
 
-function destinationOf(d: TriggerDeployment, functionArn: string): FailureDestination | undefined {
-  const context = { functionArn, bootstrapServers: d.endpoint };
+function destinationOf(d: TriggerDeployment): FailureDestination | undefined {
+  // Lambda's on-failure record names the function the records were for.
+  const context = { functionArn: d.functionName, bootstrapServers: d.endpoint };
   switch (d.destination?.type) {
     case undefined:
       return undefined;
@@ -47,7 +48,7 @@ function emit(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], 
 export const handler = middy()
   .use(observability)
   .handler(async (_event: unknown, context: Context) => {
-    const destination = destinationOf(deployment, context.invokedFunctionArn);
+    const destination = destinationOf(deployment);
     const dispatcher = new Dispatcher(sluice, { ...deployment.options, bootstrapServers: deployment.endpoint }, target, destination, {
       invoked: (outcome) => {
         emit(triggerMetricNames.iteratorAge, MetricUnit.Milliseconds, Date.now() - Math.min(...outcome.records.map((r) => r.timestamp)));

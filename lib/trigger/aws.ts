@@ -32,13 +32,26 @@ export class LambdaTarget implements TriggerTarget {
 
   async invoke(event: KafkaEvent): Promise<unknown> {
     const answer = await this.lambda.send(new InvokeCommand({ FunctionName: this.name, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) }));
-    const text = answer.Payload === undefined ? '' : Buffer.from(answer.Payload).toString('utf8');
-    const payload = text === '' ? undefined : (JSON.parse(text) as unknown);
+    // The SDK gives null for an empty body; a custom runtime may answer plain text.
+    const text = answer.Payload ? Buffer.from(answer.Payload).toString('utf8') : '';
+    const payload = parsed(text);
     if (answer.FunctionError !== undefined) {
-      const { errorMessage, errorType } = (payload ?? {}) as { errorMessage?: string; errorType?: string };
-      throw new FunctionError(errorMessage ?? answer.FunctionError, errorType ?? answer.FunctionError);
+      const error = typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? (payload as { errorMessage?: unknown; errorType?: unknown }) : {};
+      // Plain text (not JSON) is the error as the runtime told it.
+      const message = typeof error.errorMessage === 'string' ? error.errorMessage : payload === text && text !== '' ? text : answer.FunctionError;
+      throw new FunctionError(message, typeof error.errorType === 'string' ? error.errorType : answer.FunctionError);
     }
     return payload;
+  }
+}
+
+/** JSON as its value, other text as it is, nothing as undefined. */
+function parsed(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }
 
