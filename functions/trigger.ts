@@ -63,9 +63,14 @@ export const handler = middy()
       },
       batchFailed: (topic, partition, error) => logger.warn('batch failed outside the function; it is delivered again', { topic, partition, error: error instanceof Error ? error.message : String(error) }),
     });
-    await dispatcher.start();
-    const invocations = await dispatcher.runUntilIdle(deployment.idleMs, () => context.getRemainingTimeInMillis() <= deployment.stopMarginMs);
-    await destination?.close?.();
-    logger.info('dispatcher stopped', { invocations });
-    return { invocations };
+    try {
+      await dispatcher.start();
+      const invocations = await dispatcher.runUntilIdle(deployment.idleMs, () => context.getRemainingTimeInMillis() <= deployment.stopMarginMs);
+      logger.info('dispatcher stopped', { invocations });
+      return { invocations };
+    } finally {
+      // A frozen container must not keep a member (its heartbeats) or a producer.
+      await dispatcher.stop();
+      await destination?.close?.();
+    }
   });

@@ -85,6 +85,7 @@ export async function triggerCommand(argv: readonly string[], io: CliIo, out: Ou
   if (dlqTopic !== undefined) await sluice.client.describeTopic(dlqTopic);
   const destination = dlqTopic === undefined ? undefined : new TopicDestination(sluice, dlqTopic);
   let dispatcher: Dispatcher;
+  let crashed: ((error: Error) => void) | undefined;
   try {
     dispatcher = new Dispatcher(
       sluice,
@@ -112,6 +113,7 @@ export async function triggerCommand(argv: readonly string[], io: CliIo, out: Ou
         batchFailed: (t, p, error) => {
           void out.line(`${t}-${p}: batch failed, will be retried: ${error instanceof Error ? error.message : String(error)}`).catch(() => undefined);
         },
+        crashed: (error) => crashed?.(error),
         gaveUp: (f, to) => {
           const first = f.records[0]!;
           void out.line(`${first.topic}-${first.partition}: ${f.records.length} record(s) from offset ${first.offset} ${to === undefined ? 'skipped' : `sent to ${to}`} (${f.reason})`).catch(() => undefined);
@@ -122,14 +124,19 @@ export async function triggerCommand(argv: readonly string[], io: CliIo, out: Ou
     if (error instanceof ConfigError) throw new UsageError(error.message, 'trigger');
     throw error;
   }
-  await dispatcher.start();
-  await out.line(`delivering ${topic} to ${target.name} as group ${group} (Ctrl-C to stop)`);
-  await new Promise<void>((resolve) => {
-    if (io.signal?.aborted) resolve();
-    io.signal?.addEventListener('abort', () => resolve(), { once: true });
-  });
-  await dispatcher.stop();
-  await destination?.close();
+  try {
+    await dispatcher.start();
+    await out.line(`delivering ${topic} to ${target.name} as group ${group} (Ctrl-C to stop)`);
+    // Until Ctrl-C, or until the consumer stops for good (its reason is the exit's).
+    await new Promise<void>((resolve, reject) => {
+      crashed = reject;
+      if (io.signal?.aborted) resolve();
+      io.signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    await dispatcher.stop();
+    await destination?.close();
+  }
   return 0;
 }
 

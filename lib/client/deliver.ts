@@ -69,7 +69,9 @@ export class Delivery {
         batch,
         resolveOffset: (offset) => {
           const next = Number(offset) + 1;
-          if (Number.isSafeInteger(next) && !this.stale(run)) run.resolved = Math.max(run.resolved ?? next, next);
+          // Still counted while the partition is being revoked (the revoke waits for this
+          // handler, then commits what it resolved); not once a seek moved it.
+          if (Number.isSafeInteger(next) && !this.ctx.seeks.has(run.key) && !run.fenced) run.resolved = Math.max(run.resolved ?? next, next);
         },
         heartbeat: () => this.controls.heartbeat(),
         pause: () => this.pause(run),

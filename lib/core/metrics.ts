@@ -23,7 +23,7 @@ export const metricNames = {
 
 /** What a SluiceTrigger's dispatcher emits, with dimension `trigger`; its own alarms read them. */
 export const triggerMetricNames = {
-  /** Age in ms of the oldest record of each invocation (Lambda's IteratorAge). */
+  /** Age in ms of the oldest record of each invocation: how far behind the function is (Lambda's IteratorAge takes the newest). */
   iteratorAge: 'TriggerIteratorAge',
   /** Invocations that failed (they are retried). */
   failedInvocations: 'TriggerFailedInvocations',

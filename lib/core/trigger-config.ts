@@ -109,10 +109,6 @@ export interface TriggerDeployment {
 
 export const triggerEnvName = 'SLUICE_TRIGGER';
 
-export function triggerEnv(deployment: TriggerDeployment): Record<string, string> {
-  return { [triggerEnvName]: JSON.stringify(deployment) };
-}
-
 /** Reads SLUICE_TRIGGER back; what is missing or malformed is a ConfigError, so a bad deployment fails at its first start. */
 export function triggerDeploymentFromEnv(env: Readonly<Record<string, string | undefined>>): TriggerDeployment {
   const text = env[triggerEnvName];

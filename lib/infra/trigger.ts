@@ -7,12 +7,12 @@
  * exactly the API routes it uses for this topic and group, invoke this function, and send
  * to this destination.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Names, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Function as FunctionConstruct, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -34,7 +34,7 @@ export interface SluiceTriggerProps {
   readonly sluice: Sluice;
   readonly topic: string;
   readonly function: IFunction;
-  /** The consumer group the dispatchers read in; `sluice groups describe` shows its lag. @default `trigger-<id>` */
+  /** The consumer group the dispatchers read in; `sluice groups describe` shows its lag. @default `trigger-<path-in-the-app>-<hash>` */
   readonly group?: string;
   /** Most records per invocation, 1..10000. @default 100 */
   readonly batchSize?: number;
@@ -70,8 +70,8 @@ export interface SluiceTriggerProps {
   readonly logRetention?: RetentionDays;
 }
 
-/** The API routes a dispatcher calls: reading and committing in its group, and producing to a Sluice topic destination. */
-const readerRoutes = ['fetchRecords', 'offsetForTime', 'joinGroup', 'heartbeat', 'leaveGroup', 'commitOffsets', 'describeGroup'];
+/** The API routes a dispatcher calls: reading and committing in its group (describing it to start at a time), and producing to a Sluice topic destination. */
+const readerRoutes = ['fetchRecords', 'offsetForTime', 'joinGroup', 'heartbeat', 'leaveGroup', 'commitOffsets'];
 const producerRoutes = ['produce', 'initProducer', 'describeTopic'];
 
 export class SluiceTrigger extends Construct {
@@ -84,7 +84,10 @@ export class SluiceTrigger extends Construct {
     const { sluice } = props;
     if (sluice.authorization !== 'iam') throw new ConfigError('a SluiceTrigger signs its API calls with its role: the Sluice API must authorize with IAM, not JWTs');
     const topic = validateTopicName(props.topic, 'topic');
-    this.group = validateGroupId(props.group ?? `trigger-${id}`.toLowerCase(), 'group');
+    // Unique in the app, readable in `sluice groups`: two triggers called Billing in
+    // different scopes must not share a group, metrics or alarms.
+    const name = Names.uniqueResourceName(this, { maxLength: 80, separator: '-' }).toLowerCase();
+    this.group = validateGroupId(props.group ?? `trigger-${name}`, 'group');
     const destination = destinationConfig(props.onFailure);
     const options = {
       topic,
@@ -103,8 +106,13 @@ export class SluiceTrigger extends Construct {
     const timeout = props.timeout ?? Duration.minutes(15);
     const stopMargin = props.stopMargin ?? Duration.minutes(5);
     if (stopMargin.toMilliseconds() >= timeout.toMilliseconds()) throw new ConfigError('a SluiceTrigger stopMargin must be shorter than its timeout');
+    // Else a dispatcher stopping would leave an invocation running past its own end.
+    const functionTimeout = props.function instanceof FunctionConstruct ? (props.function.timeout ?? Duration.seconds(3)) : undefined;
+    if (functionTimeout && functionTimeout.toMilliseconds() >= stopMargin.toMilliseconds()) {
+      throw new ConfigError(`a SluiceTrigger stopMargin (${stopMargin.toHumanString()}) must be longer than its function's timeout (${functionTimeout.toHumanString()})`);
+    }
     const deployment: TriggerDeployment = {
-      name: id,
+      name,
       endpoint: sluice.api.url,
       functionName: props.function.functionArn,
       ...(destination === undefined ? {} : { destination }),
@@ -123,8 +131,9 @@ export class SluiceTrigger extends Construct {
     });
     const role = this.dispatcher.role;
 
-    const routeArns = readerRoutes.map((name) => routeArn(sluice, name, topic, this.group));
-    if (destination?.type === 'topic') routeArns.push(...producerRoutes.map((name) => routeArn(sluice, name, destination.topic, this.group)));
+    const routes = [...readerRoutes, ...(props.startingPosition instanceof Date ? ['describeGroup'] : [])];
+    const routeArns = routes.map((route) => routeArn(sluice, route, topic, this.group));
+    if (destination?.type === 'topic') routeArns.push(...producerRoutes.map((route) => routeArn(sluice, route, destination.topic, this.group)));
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['execute-api:Invoke'], resources: routeArns }));
     props.function.grantInvoke(role);
     if (props.onFailure && 'queue' in props.onFailure) props.onFailure.queue.grantSendMessages(role);
@@ -139,7 +148,7 @@ export class SluiceTrigger extends Construct {
     });
 
     const metric = (metricName: string, statistic: string) =>
-      new Metric({ namespace: metricsNamespace, metricName, dimensionsMap: { service: sluice.name, trigger: id }, statistic, period: Duration.minutes(5) });
+      new Metric({ namespace: metricsNamespace, metricName, dimensionsMap: { service: sluice.name, trigger: name }, statistic, period: Duration.minutes(5) });
     const ageMs = (props.iteratorAgeAlarm ?? Duration.minutes(5)).toMilliseconds();
     this.alarm('IteratorAge', `Sluice trigger ${id}: records reach the function more than ${ageMs / 1000} s after they were produced`, metric(triggerMetricNames.iteratorAge, 'Maximum'), ageMs, props);
     this.alarm('RecordsFailed', `Sluice trigger ${id}: records the function did not take after its retries`, metric(triggerMetricNames.recordsFailed, 'Sum'), 1, props);

@@ -53,6 +53,7 @@ import {
   type MemberAssignment,
   type MemberRef,
 } from '../core/classic-group.ts';
+import { TopicNotFoundError } from '../core/errors.ts';
 import type { Storage } from '../storage/index.ts';
 
 /** How far another gateway's clock may be behind ours before a member counts as lapsed. */
@@ -136,7 +137,11 @@ export class KafkaGroupCoordinator {
   private async fence(group: string, owned: NonNullable<ClassicMember['owned']>, generation: number): Promise<void> {
     await Promise.all(
       owned.map(async ({ topic, partitions }) => {
-        const meta = await this.storage.topics.get(topic).catch(() => undefined);
+        // A topic deleted since has nothing to fence; a storage fault fails the SyncGroup (retried).
+        const meta = await this.storage.topics.get(topic).catch((error: unknown) => {
+          if (error instanceof TopicNotFoundError) return undefined;
+          throw error;
+        });
         if (!meta) return;
         await Promise.all(partitions.filter((p) => p < meta.partitions).map((p) => this.storage.groups.fenceGeneration(group, topic, p, meta.topicId, generation)));
       }),

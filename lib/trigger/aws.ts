@@ -9,6 +9,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { InvokeFailure } from './delivery.ts';
 import type { FailureDestination, FailureReport, TriggerTarget } from './dispatcher.ts';
 import type { KafkaEvent } from './event.ts';
 
@@ -31,7 +32,12 @@ export class LambdaTarget implements TriggerTarget {
   ) {}
 
   async invoke(event: KafkaEvent): Promise<unknown> {
-    const answer = await this.lambda.send(new InvokeCommand({ FunctionName: this.name, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) }));
+    const answer = await this.lambda
+      .send(new InvokeCommand({ FunctionName: this.name, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) }))
+      .catch((error: unknown) => {
+        // Throttled, refused or unreachable: the function did not run (its errors come as FunctionError).
+        throw new InvokeFailure(`invoking ${this.name} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+      });
     // The SDK gives null for an empty body; a custom runtime may answer plain text.
     const text = answer.Payload ? Buffer.from(answer.Payload).toString('utf8') : '';
     const payload = parsed(text);

@@ -62,8 +62,18 @@ interface Chunk {
   readonly end: number;
 }
 
+/**
+ * The function could not be invoked (throttled, the service failing, no answer): not the
+ * function's error. As Lambda, it is retried after a backoff without counting an attempt
+ * or bisecting; only the records' age ends it.
+ */
+export class InvokeFailure extends Error {
+  override readonly name = 'InvokeFailure';
+}
+
 export async function deliver(records: readonly TriggerRecord[], ports: DeliveryPorts, settings: DeliverySettings): Promise<void> {
   const queue: Chunk[] = records.length === 0 ? [] : [{ records, attempts: 0, end: records.at(-1)!.offset + 1 }];
+  let invokeFailures = 0;
   while (queue.length > 0) {
     ports.signal.throwIfAborted();
     const chunk = await dropExpired(queue[0]!, ports, settings);
@@ -81,8 +91,15 @@ export async function deliver(records: readonly TriggerRecord[], ports: Delivery
       const answer = await ports.invoke(live);
       if (settings.reportBatchItemFailures) failedOffset = firstFailed(answer, live);
     } catch (thrown) {
+      // Stopped or revoked while it ran: not the function's failure, and nothing to retry here.
+      if (ports.signal.aborted) throw ports.signal.reason;
+      if (thrown instanceof InvokeFailure) {
+        await sleep(backoffDelay(invokeFailures++, settings.retryBackoff), ports.signal);
+        continue;
+      }
       error = thrown instanceof Error ? thrown.message : String(thrown);
     }
+    invokeFailures = 0;
     ports.report?.({ records: live, ok: error === undefined, ...(failedOffset === undefined ? {} : { failedOffset }), ...(error === undefined ? {} : { error }), attempt });
     if (error === undefined && failedOffset === undefined) {
       await ports.done(end);

@@ -13,6 +13,7 @@ import type { Consumer, EachBatchPayload } from '../client/index.ts';
 import type { Sluice } from '../client/sluice.ts';
 import { toKafkaMessage, type KafkaMessage } from '../client/partitions.ts';
 import { sleep } from '../core/backoff.ts';
+import { SluiceError } from '../core/errors.ts';
 import { valueMatches } from '../core/event-filter.ts';
 import { triggerSettings, type TriggerOptions, type TriggerSettings } from '../core/trigger-config.ts';
 import { deliver, type DeliveryFailure, type DeliveryPorts, type InvocationOutcome } from './delivery.ts';
@@ -45,6 +46,8 @@ export interface TriggerEvents {
   committed?(topic: string, partition: number, offset: number): void;
   /** A batch failed outside the function (the destination or a commit refused it): it is fetched and delivered again. */
   batchFailed?(topic: string, partition: number, error: unknown): void;
+  /** The consumer stopped for good (a grant missing, the topic deleted): nothing more is delivered. */
+  crashed?(error: Error): void;
 }
 
 /** Lambda's event payload limit, less room for the event's own fields. */
@@ -58,6 +61,8 @@ export class Dispatcher {
   /** When a batch last came in (or the dispatcher started): how long it has been idle. */
   private lastBatchMs = Date.now();
   private invocations = 0;
+  /** Why the consumer stopped for good (a grant missing, the topic deleted), if it did. */
+  private crashed: Error | undefined;
 
   constructor(
     private readonly sluice: Sluice,
@@ -72,6 +77,11 @@ export class Dispatcher {
       sessionTimeoutMs: this.settings.sessionTimeoutMs,
       maxRecords: this.settings.batchSize,
       maxWaitTimeInMs: 5_000,
+    });
+    this.consumer.on('consumer.crash', ({ payload }) => {
+      if (payload.restart) return;
+      this.crashed = payload.error;
+      this.events.crashed?.(payload.error);
     });
   }
 
@@ -92,15 +102,18 @@ export class Dispatcher {
 
   /**
    * On AWS: delivers until no batch has come for `idleMs` or `timeToStop()` says so (the
-   * function's time runs short), then stops. Answers the invocations made.
+   * function's time runs short), then stops. Answers the invocations made; rejects if the
+   * consumer stopped for good.
    */
   async runUntilIdle(idleMs: number, timeToStop: () => boolean, checkEveryMs = 1_000): Promise<number> {
     this.lastBatchMs = Date.now();
-    while (this.inFlight.size > 0 || Date.now() - this.lastBatchMs < idleMs) {
+    while ((this.inFlight.size > 0 || Date.now() - this.lastBatchMs < idleMs) && !this.crashed) {
       if (timeToStop()) break;
       await sleep(checkEveryMs);
     }
     await this.stop();
+    // A consumer that stopped for good is no idle one: the run fails, and its alarm says so.
+    if (this.crashed) throw this.crashed;
     return this.invocations;
   }
 
@@ -115,7 +128,11 @@ export class Dispatcher {
 
   /** Partitions the group has no offset for start at the first record at or after `timestamp`. */
   private async startAt(partitions: ReadonlyArray<{ topic: string; partition: number }>, timestamp: number): Promise<void> {
-    const described = await this.sluice.client.describeGroup(this.settings.group).catch(() => undefined);
+    // A group not there yet has committed nothing; any other failure must not read as that.
+    const described = await this.sluice.client.describeGroup(this.settings.group).catch((error: unknown) => {
+      if (error instanceof SluiceError && error.code === 'GROUP_NOT_FOUND') return undefined;
+      throw error;
+    });
     const committed = new Set((described?.partitions ?? []).filter((p) => p.committedOffset !== null).map((p) => `${p.topic}#${p.partition}`));
     for (const { topic, partition } of partitions) {
       if (committed.has(`${topic}#${partition}`)) continue;
@@ -143,6 +160,12 @@ export class Dispatcher {
       },
       done: async (next) => {
         resolveOffset(next - 1);
+        // A partition being revoked is no longer ours to commit: the consumer commits what
+        // was resolved as it lets go, and the rest is the next owner's.
+        if (isStale()) {
+          stale.abort(new Error(`${topic}-${partition} was revoked`));
+          return;
+        }
         await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
         this.events.committed?.(topic, partition, next);
       },
@@ -158,7 +181,7 @@ export class Dispatcher {
       signal,
     };
     try {
-      const records = await this.fill(batch.messages.map((m) => triggerRecord(topic, partition, m)), signal);
+      const records = await this.fill(batch.messages.map((m) => triggerRecord(topic, partition, m)), signal, isStale);
       const wanted = records.filter((r) => valueMatches(this.settings.filters, r.value));
       await deliver(wanted, ports, this.settings);
       // Records the filters left out are committed as Lambda commits them, delivered or not.
@@ -173,16 +196,17 @@ export class Dispatcher {
   }
 
   /** Tops a batch up with further fetches until it is full, would be too large, or its window is over. */
-  private async fill(records: TriggerRecord[], signal: AbortSignal): Promise<TriggerRecord[]> {
+  private async fill(records: TriggerRecord[], signal: AbortSignal, isStale: () => boolean): Promise<TriggerRecord[]> {
     const { batchSize, batchingWindowMs, topic } = this.settings;
+    // Long polls of at most a second, so a revoke does not wait out the window.
     const until = Date.now() + batchingWindowMs;
     let bytes = records.reduce((sum, r) => sum + eventBytes(r), 0);
-    while (records.length > 0 && records.length < batchSize && bytes < maxEventBytes && Date.now() < until && !signal.aborted) {
+    while (records.length > 0 && records.length < batchSize && bytes < maxEventBytes && Date.now() < until && !signal.aborted && !isStale()) {
       const last = records.at(-1)!;
       const answer = await this.sluice.client.fetchRecords(
         topic,
         last.partition,
-        { offset: last.offset + 1, waitMs: until - Date.now(), maxRecords: batchSize - records.length, encoding: 'base64' },
+        { offset: last.offset + 1, waitMs: Math.max(0, Math.min(1_000, until - Date.now())), maxRecords: batchSize - records.length, encoding: 'base64' },
         { signal },
       );
       for (const fetched of answer.records) {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { triggerEnv } from '../../lib/core/trigger-config.ts';
+import { triggerEnvName } from '../../lib/core/trigger-config.ts';
 import type { SluiceStack } from '../../lib/infra/stack.ts';
 import { SluiceTrigger } from '../../lib/infra/trigger.ts';
 import { functionProps, synthesize } from './synth.ts';
@@ -61,7 +61,7 @@ function invoke(name: string, event?: unknown): { status: number | null; result?
       _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0',
       ...(functionProps(template, name).Environment.Variables as Record<string, string>),
       // The trigger's one variable holds references CloudFormation resolves; these are what it would write.
-      ...(name === 'trigger' ? triggerEnv({ name: 'BillingTrigger', endpoint: `https://abc123.execute-api.${region}.amazonaws.com/`, functionName: 'billing', options: { topic: 'orders', group: 'trigger-billing' }, idleMs: 30_000, stopMarginMs: 300_000 }) : {}),
+      ...(name === 'trigger' ? { [triggerEnvName]: JSON.stringify({ name: 'billing-trigger', endpoint: `https://abc123.execute-api.${region}.amazonaws.com/`, functionName: 'billing', options: { topic: 'orders', group: 'trigger-billing' }, idleMs: 30_000, stopMarginMs: 300_000 }) } : {}),
     },
   });
   // The last lines, each cut short: a failure in a minified bundle quotes a whole line of it.

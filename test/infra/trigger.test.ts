@@ -72,33 +72,36 @@ describe('SluiceTrigger', () => {
     const raw = dispatcher.Properties.Environment.Variables[triggerEnvName] as { 'Fn::Join': [string, unknown[]] };
     const text = raw['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'REF')).join('');
     const deployment = triggerDeploymentFromEnv({ [triggerEnvName]: text });
+    expect(trigger.group).toMatch(/^trigger-app-billing-[0-9a-f]{8}$/);
     expect(deployment).toMatchObject({
-      name: 'Billing',
+      name: trigger.group.slice('trigger-'.length),
       functionName: 'REF',
       destination: { type: 'sqs', queueUrl: 'REF' },
-      options: { topic: 'orders', group: 'trigger-billing', batchSize: 250, batchingWindowMs: 2000, bisectBatchOnFunctionError: true, maxRetryAttempts: 3, startingPosition: 'earliest', filters },
+      options: { topic: 'orders', group: trigger.group, batchSize: 250, batchingWindowMs: 2000, bisectBatchOnFunctionError: true, maxRetryAttempts: 3, startingPosition: 'earliest', filters },
       idleMs: 30_000,
       stopMarginMs: 300_000,
     });
     expect(deployment.endpoint).toContain('execute-api');
-    expect(trigger.group).toBe('trigger-billing');
   });
 
   it('grants the dispatcher its API routes for this topic and group, invoking this function, sending to this queue: nothing more', () => {
-    const { template } = build({ onFailureKind: 'queue' });
+    const { template, trigger } = build({ onFailureKind: 'queue' });
     const grants = granted(template);
     const routes = grants.filter((g) => g.action === 'execute-api:Invoke').map((g) => routeOf(g.resource));
+    const group = trigger.group;
     expect(routes.sort()).toEqual(
       [
         'GET/v1/topics/orders/partitions/*/records',
         'GET/v1/topics/orders/partitions/*/offsets',
-        'POST/v1/groups/trigger-billing/members',
-        'POST/v1/groups/trigger-billing/members/*/heartbeat',
-        'DELETE/v1/groups/trigger-billing/members/*',
-        'POST/v1/groups/trigger-billing/offsets',
-        'GET/v1/groups/trigger-billing',
+        `POST/v1/groups/${group}/members`,
+        `POST/v1/groups/${group}/members/*/heartbeat`,
+        `DELETE/v1/groups/${group}/members/*`,
+        `POST/v1/groups/${group}/offsets`,
       ].sort(),
     );
+    // Starting at a time, it reads the group's committed offsets first.
+    const atTime = granted(build({ startingPosition: new Date('2026-12-01T00:00:00Z') }).template).map((g) => routeOf(g.resource));
+    expect(atTime.filter((r) => r?.startsWith('GET/v1/groups/'))).toHaveLength(1);
     const billingArn = (r: string) => r.includes('BillingFunction');
     const others = grants.filter((g) => g.action !== 'execute-api:Invoke');
     expect(others.filter((g) => g.action === 'lambda:InvokeFunction').every((g) => billingArn(g.resource))).toBe(true);
@@ -114,7 +117,7 @@ describe('SluiceTrigger', () => {
     const topic = granted(build({ onFailureKind: 'topic' }).template);
     const routes = topic.filter((g) => g.action === 'execute-api:Invoke').map((g) => routeOf(g.resource));
     expect(routes).toEqual(expect.arrayContaining(['POST/v1/topics/orders.dlq/records', 'POST/v1/producers', 'GET/v1/topics/orders.dlq']));
-    expect(routes).toHaveLength(10);
+    expect(routes).toHaveLength(9);
     const sns = granted(build({ onFailureKind: 'sns' }).template);
     expect(sns.filter((g) => g.action === 'sns:Publish').map((g) => g.resource.includes('Failures'))).toEqual([true]);
     expect(sns.some((g) => g.action.startsWith('sqs:'))).toBe(false);
@@ -123,10 +126,11 @@ describe('SluiceTrigger', () => {
   it('alarms on iterator age, on records given up, and on dispatcher errors', () => {
     const { template, trigger } = build({ iteratorAgeAlarm: Duration.minutes(2) });
     expect(trigger.alarms).toHaveLength(3);
+    const name = trigger.group.slice('trigger-'.length);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: triggerMetricNames.iteratorAge,
       Namespace: 'Sluice',
-      Dimensions: Match.arrayWith([{ Name: 'service', Value: 'sluice' }, { Name: 'trigger', Value: 'Billing' }]),
+      Dimensions: Match.arrayWith([{ Name: 'service', Value: 'sluice' }, { Name: 'trigger', Value: name }]),
       Statistic: 'Maximum',
       Threshold: 120_000,
     });
@@ -140,6 +144,8 @@ describe('SluiceTrigger', () => {
     expect(() => build({ maxRecordAge: Duration.seconds(10) })).toThrow(/maxRecordAgeMs/);
     expect(() => build({ filters: [{ key: ['x'] }] })).toThrow(/value only/);
     expect(() => build({ timeout: Duration.minutes(5), stopMargin: Duration.minutes(5) })).toThrow(/stopMargin/);
+    // The function's own timeout (3 s here) must fit in the margin.
+    expect(() => build({ stopMargin: Duration.seconds(2) })).toThrow(/longer than its function's timeout/);
   });
 
   it('passes cdk-nag with every finding acknowledged for a reason (the test’s own function aside)', () => {

@@ -186,7 +186,7 @@ describe('LambdaTarget', () => {
       body: JSON.stringify({ Type: 'User', message: 'Rate Exceeded.', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }),
     }));
     const target = new LambdaTarget(new LambdaClient({ ...clientConfig, requestHandler: aws.requestHandler }), 'handle-orders');
-    await expect(target.invoke(kafkaEvent(batch(topicName()), BOOTSTRAP))).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    await expect(target.invoke(kafkaEvent(batch(topicName()), BOOTSTRAP))).rejects.toMatchObject({ name: 'InvokeFailure', message: expect.stringContaining('TooManyRequestsException') });
   });
 });
 

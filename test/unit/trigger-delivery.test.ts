@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../lib/core/errors.ts';
-import { deliver, firstFailed, type DeliveryFailure, type DeliverySettings, type InvocationOutcome } from '../../lib/trigger/delivery.ts';
+import { deliver, firstFailed, InvokeFailure, type DeliveryFailure, type DeliverySettings, type InvocationOutcome } from '../../lib/trigger/delivery.ts';
 import { triggerSettings } from '../../lib/core/trigger-config.ts';
 import type { TriggerRecord } from '../../lib/trigger/event.ts';
 
@@ -439,14 +439,29 @@ describe('deliver: stopping', () => {
     expect(h.gaveUp).toEqual([]);
   });
 
-  it('lets the last attempt in flight when stopped finish: its records go to the destination and are committed', async () => {
+  // A stop (or a revoke) while it ran is no verdict on the records: they stay for the next
+  // start or owner, rather than going to the destination.
+  it('gives nothing up for an attempt that failed while it was being stopped: the records stay uncommitted', async () => {
     const h = harness((_, __, self) => {
       self.controller.abort(new Error('stopping'));
       return fail('down');
     });
-    await h.run(records(4), settings({ maxRetryAttempts: 0 }));
-    expect(h.gaveUp.map(offsets)).toEqual([[0, 1, 2, 3]]);
+    await expect(h.run(records(4), settings({ maxRetryAttempts: 0 }))).rejects.toThrow('stopping');
+    expect(h.gaveUp).toEqual([]);
+    expect(h.done).toEqual([]);
+  });
+
+  it('retries an invocation that failed to happen (throttled) without counting it or bisecting', async () => {
+    const h = harness((_, call) => {
+      if (call <= 3) throw new InvokeFailure('invoking billing failed: TooManyRequestsException');
+      return undefined;
+    });
+    await h.run(records(4), settings({ maxRetryAttempts: 0, bisectBatchOnFunctionError: true }));
+    expect(h.calls).toEqual([0, 1, 2, 3].map(() => [0, 1, 2, 3]));
+    expect(h.gaveUp).toEqual([]);
     expect(h.done).toEqual([4]);
+    // Only the invocation that ran is reported.
+    expect(h.reports.map((r) => r.attempt)).toEqual([1]);
   });
 
   it('cuts a retry backoff short', async () => {
