@@ -107,7 +107,8 @@ export class SluiceClient {
   constructor(options: SluiceClientOptions) {
     this.endpoint = normalizeEndpoint(options.endpoint);
     this.signer = signerFor(new URL(this.endpoint), options.signing);
-    this.fetchFn = options.fetch ?? globalThis.fetch;
+    // Bound: a browser's fetch refuses to be called as another object's method.
+    this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.retry = {
       retries: nonNegative('retries', options.retries ?? defaultRetryPolicy.retries),
       minDelayMs: nonNegative('retryMinDelayMs', options.retryMinDelayMs ?? defaultRetryPolicy.minDelayMs),

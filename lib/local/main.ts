@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   awsEndpointsFromEnv,
@@ -36,6 +37,9 @@ import { serve, type RunningServer } from './server.ts';
 import { startGateway } from '../kafka/gateway.ts';
 import { clusterIdOf } from '../kafka/handler.ts';
 import type { RunningKafkaServer } from '../kafka/server.ts';
+
+/** The web console as `npm run build` leaves it (lib/console/build.ts), served at the root. */
+const consoleDir = fileURLToPath(new URL('../../dist/console', import.meta.url));
 
 const usage = `Usage: sluice local [options]
 
@@ -233,6 +237,7 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
       host: options.host,
       port: options.port,
       maxRequestBytes: defaultApiConfig.maxRequestBytes,
+      consoleDir,
     });
     if (options.kafkaPort !== 0) {
       kafka = await startGateway(storage, {
@@ -251,6 +256,7 @@ export async function main(argv: string[], mainOptions: MainOptions): Promise<nu
     const shownDir = inCwd === '' ? '.' : inCwd.startsWith('..') || isAbsolute(inCwd) ? options.dataDir : inCwd;
     out('');
     out(`Sluice is running at ${server.url}  (Ctrl-C to stop)`);
+    out(`  console   ${server.url}/${existsSync(join(consoleDir, 'index.html')) ? '' : "  (not built: run 'npm run build')"}`);
     out(`  data      ${options.dataDir}`);
     out(`  DynamoDB  ${config.dynamodbEndpoint}${dynamodb ? `  (DynamoDB Local, ${join(shownDir, 'dynamodb')})` : ''}`);
     out(`  S3        ${config.s3Endpoint}${s3 ? `  (s3rver, ${join(shownDir, 's3')}, key S3RVER/S3RVER)` : ''}`);

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { PayloadTooLargeError } from '../core/errors.ts';
 import { errorResponse, logToStderr, type ServerFailureLog } from '../api/respond.ts';
 import type { Api, ApiRequest, ApiResponse } from '../api/types.ts';
+import { consoleResponse, isConsoleRequest, type ConsoleResponse } from './console.ts';
 
 export interface ServeOptions {
   readonly host: string;
@@ -19,6 +20,11 @@ export interface ServeOptions {
   readonly closeGraceMs?: number;
   /** Where 5xx details go. @default logToStderr */
   readonly log?: ServerFailureLog;
+  /**
+   * The built web console (dist/console/): GET and HEAD outside /v1 are answered from it
+   * (lib/local/console.ts). Unset: every path goes to the API.
+   */
+  readonly consoleDir?: string;
 }
 
 export interface RunningServer {
@@ -53,7 +59,7 @@ export async function serve(api: Api, options: ServeOptions): Promise<RunningSer
       inFlight.delete(controller);
       if (!res.writableFinished) controller.abort(new Error('client disconnected'));
     });
-    let response: ApiResponse;
+    let response: ApiResponse | ConsoleResponse;
     let keepAlive = true;
     const body = await readBody(req, options.maxRequestBytes);
     if (body === aborted) return;
@@ -64,6 +70,8 @@ export async function serve(api: Api, options: ServeOptions): Promise<RunningSer
       response = errorResponse(error, requestId, log);
       // The rest of the body is not read, so this connection cannot carry another request.
       keepAlive = false;
+    } else if (options.consoleDir !== undefined && isConsoleRequest(req.method ?? 'GET', pathOf(req.url ?? '/'))) {
+      response = await consoleResponse(options.consoleDir, pathOf(req.url ?? '/'));
     } else {
       try {
         response = await api(toApiRequest(req, body, requestId, controller.signal));
@@ -147,6 +155,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | typeof 
 function declaredLength(req: IncomingMessage): number {
   const header = req.headers['content-length'];
   return header === undefined ? 0 : Number(header);
+}
+
+function pathOf(target: string): string {
+  const mark = target.indexOf('?');
+  return mark === -1 ? target : target.slice(0, mark);
 }
 
 function toApiRequest(req: IncomingMessage, body: Buffer, requestId: string, signal: AbortSignal): ApiRequest {

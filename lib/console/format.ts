@@ -1,0 +1,78 @@
+/**
+ * How a record's bytes are shown: records are fetched base64-encoded, so the console sees
+ * the exact bytes and decides here. Valid UTF-8 is text, and text that parses as JSON is
+ * pretty-printed; anything else is binary, shown as hex or base64 as the user chose.
+ */
+
+export type BinaryView = 'hex' | 'base64';
+
+/** A value as shown: its kind (for a label and styling) and its text. */
+export interface Shown {
+  readonly kind: 'json' | 'text' | 'hex' | 'base64' | 'null';
+  readonly text: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function fromBase64(encoded: string): Uint8Array {
+  const binary = atob(encoded);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+export function toBase64(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** Text when the bytes are UTF-8 without control characters (other than whitespace), else undefined. */
+function asText(bytes: Uint8Array): string | undefined {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  return /[\u0000-\u0008\u000e-\u001f\u007f]/.test(text) ? undefined : text;
+}
+
+/** A base64-encoded key or value (null: a missing key or a tombstone) as shown. */
+export function show(encoded: string | null, binary: BinaryView): Shown {
+  if (encoded === null) return { kind: 'null', text: 'null' };
+  const bytes = fromBase64(encoded);
+  const text = asText(bytes);
+  if (text === undefined) return binary === 'hex' ? { kind: 'hex', text: hex(bytes) } : { kind: 'base64', text: encoded };
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return { kind: 'json', text: JSON.stringify(JSON.parse(trimmed), null, 2) };
+    } catch {
+      // not JSON after all: plain text
+    }
+  }
+  return { kind: 'text', text };
+}
+
+/** A timestamp (ms) as an ISO string in UTC, which sorts and reads the same everywhere. */
+export function timeText(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
+
+/** `name: value` lines (blank lines skipped); a line without a colon is refused. */
+export function parseHeaders(text: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [i, line] of text.split('\n').entries()) {
+    if (line.trim() === '') continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new Error(`header line ${i + 1} is not 'name: value'`);
+    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
