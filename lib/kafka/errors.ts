@@ -1,7 +1,8 @@
 /**
  * Sluice's typed errors as Kafka's error codes: the one place the gateway maps them, as
  * lib/api/respond.ts does for HTTP. Transient storage faults become REQUEST_TIMED_OUT,
- * which every client retries.
+ * which every client retries; in the group APIs, COORDINATOR_NOT_AVAILABLE (groupErrorOf),
+ * on which clients find the coordinator again and retry.
  */
 import {
   CorruptRecordError,
