@@ -8,6 +8,7 @@ import { groupsCommand, groupsSpecs } from './groups.ts';
 import { jobsCommand } from './jobs.ts';
 import { ConnectionError } from '../client/errors.ts';
 import { ConfigError, SluiceError } from '../core/errors.ts';
+import { consoleCommand } from './console.ts';
 import { consumeCommand } from './consume.ts';
 import { InputError, OutputClosedError, UsageError } from './errors.ts';
 import { Output, type CliIo } from './io.ts';
@@ -31,6 +32,8 @@ Commands:
   jobs run [--topic T]       seal, apply retention and compact now (normally on a schedule)
   trigger --topic T --group G --handler PATH
                              deliver a topic to a Lambda handler module, as on AWS
+  console [--port 8791]      serve the web console here for a deployed Sluice, its API
+                             calls signed with your AWS credentials (like kubectl proxy)
 
 Every command takes --endpoint URL (alias --bootstrap-server, which may list several
 servers, a:1,b:2: the first that answers is used); the default is $SLUICE_ENDPOINT, else
@@ -92,6 +95,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await groupsCommand(rest, io, out);
       case 'trigger':
         return await triggerCommand(rest, io, out);
+      case 'console':
+        return await consoleCommand(rest, io, out);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
@@ -127,7 +132,7 @@ function helpTopic(argv: readonly string[]): string {
   const [command, sub] = argv;
   if (command === 'topics') return sub && !sub.startsWith('-') && topicCommands.includes(sub) ? `topics ${sub} ` : 'topics ';
   if (command === 'groups') return sub && !sub.startsWith('-') && Object.hasOwn(groupsSpecs, sub) ? `groups ${sub} ` : 'groups ';
-  return command === 'produce' || command === 'consume' || command === 'trigger' ? `${command} ` : '';
+  return ['produce', 'consume', 'trigger', 'console'].includes(command ?? '') ? `${command} ` : '';
 }
 
 /** True when the endpoint is this machine, where `sluice local` would be the server. */

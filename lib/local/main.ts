@@ -14,7 +14,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   awsEndpointsFromEnv,
@@ -34,12 +33,13 @@ import { createStorage, type Storage } from '../storage/index.ts';
 import { startDynamoDbLocal, startS3Emulator, type DynamoDbLocal, type Emulator } from './emulators.ts';
 import { isAlive, lockDataDir, type DataDirLock } from './lock.ts';
 import { serve, type RunningServer } from './server.ts';
+import { builtConsoleDir } from '../console/static.ts';
 import { startGateway } from '../kafka/gateway.ts';
 import { clusterIdOf } from '../kafka/handler.ts';
 import type { RunningKafkaServer } from '../kafka/server.ts';
 
 /** The web console as `npm run build` leaves it (lib/console/build.ts), served at the root. */
-const consoleDir = fileURLToPath(new URL('../../dist/console', import.meta.url));
+const consoleDir = builtConsoleDir;
 
 const usage = `Usage: sluice local [options]
 

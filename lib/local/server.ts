@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { PayloadTooLargeError } from '../core/errors.ts';
 import { errorResponse, logToStderr, type ServerFailureLog } from '../api/respond.ts';
 import type { Api, ApiRequest, ApiResponse } from '../api/types.ts';
-import { consoleResponse, isConsoleRequest, type ConsoleResponse } from './console.ts';
+import { consoleResponse, isConsoleRequest, type ConsoleResponse } from '../console/static.ts';
 
 export interface ServeOptions {
   readonly host: string;
@@ -22,7 +22,7 @@ export interface ServeOptions {
   readonly log?: ServerFailureLog;
   /**
    * The built web console (dist/console/): GET and HEAD outside /v1 are answered from it
-   * (lib/local/console.ts). Unset: every path goes to the API.
+   * (lib/console/static.ts). Unset: every path goes to the API.
    */
   readonly consoleDir?: string;
 }

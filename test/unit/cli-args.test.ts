@@ -11,6 +11,7 @@ import { bareCompressionCodec, compressionFrom, produceSpec, toMessages } from '
 import { CompressionTypes } from '../../lib/client/index.ts';
 import { groupsSpecs, parseTopicSelection } from '../../lib/cli/groups.ts';
 import { triggerSpec } from '../../lib/cli/trigger.ts';
+import { consoleSpec } from '../../lib/cli/console.ts';
 import { clock, describeDeferral, jobsSpec } from '../../lib/cli/jobs.ts';
 import { formatConfig, parseConfigEntries, parseConfigList, parseConfigNames } from '../../lib/cli/topic-config.ts';
 import { formatDescription, topicsSpecs } from '../../lib/cli/topics.ts';
@@ -341,6 +342,7 @@ describe('help', () => {
     ['consume', consumeSpec],
     ['jobs run', jobsSpec],
     ['trigger', triggerSpec],
+    ['console', consoleSpec],
   ];
 
   test.each(commands)('sluice %s --help names every flag its parser takes', (_, spec) => {

@@ -13,7 +13,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  * Which parts each part may import. Typed errors and configuration live in core, which
  * every part shares. functions/ is where a Lambda's configuration becomes storage, so it
  * builds storage itself; bin/ starts the local runner and the Kafka gateway as well as the
- * CLI and the CDK app.
+ * CLI and the CDK app. lib/local and lib/cli serve the built console (lib/console/static.ts,
+ * and `sluice console`'s proxy.ts).
  */
 const mayUse: Record<string, readonly string[]> = {
   'lib/core': [],
@@ -24,8 +25,8 @@ const mayUse: Record<string, readonly string[]> = {
   'lib/kafka': ['lib/core', 'lib/storage', 'lib/api'],
   'lib/trigger': ['lib/core', 'lib/client', 'lib/storage'],
   'lib/console': ['lib/core', 'lib/client'],
-  'lib/cli': ['lib/core', 'lib/client', 'lib/trigger'],
-  'lib/local': ['lib/core', 'lib/api', 'lib/jobs', 'lib/kafka', 'lib/storage'],
+  'lib/cli': ['lib/core', 'lib/client', 'lib/trigger', 'lib/console'],
+  'lib/local': ['lib/core', 'lib/api', 'lib/jobs', 'lib/kafka', 'lib/storage', 'lib/console'],
   'lib/infra': ['lib/core', 'lib/storage'],
   functions: ['lib/core', 'lib/api', 'lib/jobs', 'lib/storage', 'lib/client', 'lib/trigger'],
   bin: ['lib/core', 'lib/cli', 'lib/infra', 'lib/kafka', 'lib/local'],

@@ -1,11 +1,17 @@
 /**
- * Serves the web console (dist/console/, built by lib/console/build.ts) at the local
- * server's root: a GET or HEAD outside /v1 gets the file it names if there is one, else
- * index.html, so the console's History API paths (/topics/orders/messages?...) load the
- * app, which draws the page from the URL. The API under /v1 is never answered here.
+ * Serves the web console (dist/console/, built by lib/console/build.ts) at the root of
+ * `sluice local` (lib/local/server.ts) and of `sluice console` (./proxy.ts): a GET or HEAD
+ * outside /v1 gets the file it names if there is one, else index.html, so the console's
+ * History API paths (/topics/orders/messages?...) load the app, which draws the page from
+ * the URL. The API under /v1 is never answered here. Node code: the root tsconfig checks
+ * it, not the console's browser one.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The console as `npm run build` leaves it in this package (lib/console/build.ts writes it). */
+export const builtConsoleDir = fileURLToPath(new URL('../../dist/console', import.meta.url));
 
 const contentTypes: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
