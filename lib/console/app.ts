@@ -6,6 +6,7 @@
  */
 import { SluiceClient } from '../client/client.ts';
 import { errorBox, h } from './dom.ts';
+import { groupPage, groupsPage } from './pages/groups.ts';
 import { messagesPage } from './pages/messages.ts';
 import { producePage } from './pages/produce.ts';
 import { topicPage } from './pages/topic.ts';
@@ -26,6 +27,8 @@ const routes: readonly Route[] = [
   { pattern: /^\/topics\/([^/]+)\/?$/, page: topicPage },
   { pattern: /^\/topics\/([^/]+)\/messages\/?$/, page: messagesPage },
   { pattern: /^\/topics\/([^/]+)\/produce\/?$/, page: producePage },
+  { pattern: /^\/groups\/?$/, page: groupsPage },
+  { pattern: /^\/groups\/([^/]+)\/?$/, page: groupPage },
 ];
 
 const main = document.getElementById('main')!;
@@ -33,9 +36,14 @@ const main = document.getElementById('main')!;
 const notice = document.getElementById('notice')!;
 /** Bumped per render, so a slow page that finishes after the user moved on is dropped. */
 let generation = 0;
+/** The drawn page's signal: aborted when the next render starts, so nothing of a left page keeps running. */
+let leaving = new AbortController();
 
 async function render(): Promise<void> {
   const mine = ++generation;
+  leaving.abort();
+  leaving = new AbortController();
+  const signal = leaving.signal;
   const url = new URL(location.href);
   const route = routes.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).find((x) => x.m !== null);
   main.setAttribute('aria-busy', 'true');
@@ -50,6 +58,7 @@ async function render(): Promise<void> {
       navigate,
       refresh: () => void render(),
       announce: (text) => (notice.textContent = text),
+      signal,
     };
     try {
       content = await route.r.page(context);
@@ -60,6 +69,11 @@ async function render(): Promise<void> {
   if (mine !== generation) return;
   main.replaceChildren(content);
   main.removeAttribute('aria-busy');
+  // The main navigation marks the section the page belongs to.
+  for (const link of document.querySelectorAll<HTMLAnchorElement>('header nav a')) {
+    if (url.pathname.startsWith(link.pathname)) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
   const heading = main.querySelector('h1');
   document.title = heading ? `${heading.textContent} · Sluice` : 'Sluice';
   // Move focus to the new page's heading, as a screen reader user expects after navigation.

@@ -40,3 +40,30 @@ export function errorBox(error: unknown): HTMLElement {
   const message = error instanceof Error ? error.message : String(error);
   return h('div', { class: 'error', role: 'alert' }, code ? h('strong', {}, `${code}: `) : null, message);
 }
+
+/**
+ * Asks in a modal dialog (focus starts on Cancel, Escape cancels), then runs the action; its
+ * error is shown in the dialog, which stays open so the user can read it or cancel.
+ */
+export function confirmDialog(options: { title: string; text: string; action: string; run: () => Promise<void> }): void {
+  const titleId = `confirm-${Math.random().toString(36).slice(2)}`;
+  const dialog = h('dialog', { 'aria-labelledby': titleId }, h('h2', { id: titleId }, options.title), h('p', {}, options.text));
+  const problem = h('div', { 'aria-live': 'assertive' });
+  const cancel = h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel');
+  const go = h('button', { type: 'button', class: 'danger' }, options.action);
+  go.addEventListener('click', () => {
+    go.disabled = true;
+    options
+      .run()
+      .then(() => dialog.close())
+      .catch((error: unknown) => {
+        go.disabled = false;
+        problem.replaceChildren(errorBox(error));
+      });
+  });
+  dialog.append(problem, h('div', { class: 'actions' }, cancel, go));
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  cancel.focus();
+}

@@ -76,3 +76,54 @@ export function parseHeaders(text: string): Record<string, string> {
   }
   return headers;
 }
+
+/** Where a reset form points: earliest, latest, an offset, a time, or a shift. */
+export type ResetChoice = 'earliest' | 'latest' | 'offset' | 'time' | 'shift';
+
+/** A reset target as the API takes it, from the form's choice and value; a bad value is refused with a message. */
+export function resetTarget(choice: ResetChoice, value: string): 'earliest' | 'latest' | { offset: number } | { timestamp: number } | { shiftBy: number } {
+  const text = value.trim();
+  switch (choice) {
+    case 'earliest':
+    case 'latest':
+      return choice;
+    case 'offset': {
+      const n = Number(text);
+      if (text === '' || !Number.isSafeInteger(n) || n < 0) throw new Error('the offset must be a whole number, 0 or more');
+      return { offset: n };
+    }
+    case 'shift': {
+      const n = Number(text);
+      if (text === '' || !Number.isSafeInteger(n) || n === 0) throw new Error('the shift must be a whole number other than 0 (negative: back)');
+      return { shiftBy: n };
+    }
+    case 'time': {
+      // Milliseconds since the epoch, or an ISO 8601 time (UTC unless it says otherwise).
+      const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) || !text.includes('T') ? text : `${text}Z`);
+      if (text === '' || !Number.isSafeInteger(ms) || ms < 0) throw new Error("the time must be ISO 8601 ('2024-05-01T12:00:00Z') or milliseconds since 1970");
+      return { timestamp: ms };
+    }
+  }
+}
+
+/** A high watermark total at a time: what the throughput chart samples. */
+export interface Sample {
+  readonly at: number;
+  readonly total: number;
+}
+
+/** Records in per second between consecutive samples (at the later one's time); a drop (deleted, recreated) counts as 0. */
+export function rates(samples: readonly Sample[]): Sample[] {
+  const out: Sample[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const seconds = (samples[i]!.at - samples[i - 1]!.at) / 1000;
+    if (seconds <= 0) continue;
+    out.push({ at: samples[i]!.at, total: Math.max(0, samples[i]!.total - samples[i - 1]!.total) / seconds });
+  }
+  return out;
+}
+
+/** A rate for people: `12.5/s`, `0/s`, `1,204/s`. */
+export function rateText(perSecond: number): string {
+  return `${perSecond >= 100 ? Math.round(perSecond).toLocaleString('en-US') : Number(perSecond.toFixed(1)).toString()}/s`;
+}

@@ -11,6 +11,11 @@ export interface PageContext {
   refresh(): void;
   /** Says what just happened in the page's status line, which stays until the next navigation. */
   announce(text: string): void;
+  /**
+   * Aborted when the user leaves the page (or it is drawn again): whatever the page keeps
+   * running (a live tail's long polls, a chart's sampling) stops with it.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** A page: renders its content for the context (errors thrown are shown by the router). */
@@ -19,4 +24,9 @@ export type Page = (context: PageContext) => Promise<Node>;
 /** A topic's console path: `/topics/{name}` plus a sub-page. */
 export function topicHref(name: string, sub = ''): string {
   return `/topics/${encodeURIComponent(name)}${sub ? `/${sub}` : ''}`;
+}
+
+/** A consumer group's console path: `/groups/{group}`. */
+export function groupHref(group: string): string {
+  return `/groups/${encodeURIComponent(group)}`;
 }

@@ -5,10 +5,12 @@
  * The README's screenshots (docs/console-*.png) are taken by this test, so they show the
  * console as it is.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sluice } from '../../lib/client/index.ts';
 import { buildConsole } from '../../lib/console/build.ts';
 import { eventually } from '../support/eventually.ts';
 import { repoRoot, startSluiceLocal, type SluiceLocal } from '../support/sluice-local.ts';
@@ -146,6 +148,166 @@ describe('web console', () => {
     expect((await fetch(`${local.url}/v1/topics/${topic}`)).status).toBe(404);
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  /** POSTs JSON to the API and expects a 2xx. */
+  const post = async (path: string, body: unknown): Promise<unknown> => {
+    const answer = await fetch(`${local.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(answer.ok, await answer.clone().text()).toBe(true);
+    return answer.json();
+  };
+  const committed = async (group: string): Promise<Array<number | null>> => {
+    const answer = await fetch(`${local.url}/v1/groups/${group}`);
+    const body = (await answer.json()) as { partitions: Array<{ partition: number; committedOffset: number | null }> };
+    return body.partitions.sort((a, b) => a.partition - b.partition).map((p) => p.committedOffset);
+  };
+  /** A table's body rows as cell texts (the row header first). */
+  const rowsOf = async (name: string): Promise<string[][]> => {
+    const rows = page.getByRole('table', { name }).locator('tbody tr');
+    const out: string[][] = [];
+    for (let i = 0; i < (await rows.count()); i++) out.push((await rows.nth(i).locator('th, td').allInnerTexts()).map((t) => t.trim()));
+    return out;
+  };
+
+  it('shows a consumer group with its lag, resets its offsets after a preview, and deletes it', async () => {
+    const topic = `events-${randomBytes(3).toString('hex')}`;
+    const groupId = `billing-${randomBytes(3).toString('hex')}`;
+    await post('/v1/topics', { name: topic, partitions: 2 });
+    await post(`/v1/topics/${topic}/records`, { records: [0, 1, 2].map((i) => ({ value: `a${i}`, partition: 0 })).concat([0, 1].map((i) => ({ value: `b${i}`, partition: 1 }))) });
+
+    // A consumer of the SDK reads the five records and commits known offsets: 2 and 1.
+    const consumer = new Sluice({ endpoint: local.url }).consumer({ groupId, autoCommit: false, sessionTimeoutMs: 6_000, maxWaitTimeInMs: 500 });
+    const seen: string[] = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+      await eventually(() => expect(seen.length).toBe(5), 20_000);
+      await consumer.commitOffsets([
+        { topic, partition: 0, offset: '2' },
+        { topic, partition: 1, offset: '1' },
+      ]);
+      // Two more on partition 0: the lag is 3 there and 1 on partition 1.
+      await post(`/v1/topics/${topic}/records`, { records: [{ value: 'a3', partition: 0 }, { value: 'a4', partition: 0 }] });
+      await eventually(() => expect(seen.length).toBe(7), 20_000);
+
+      // The groups page: the group (Stable, one member) and its total lag.
+      await page.goto(`${local.url}/topics`);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Groups' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Consumer groups' }).waitFor();
+      expect(new URL(page.url()).pathname).toBe('/groups');
+      const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: groupId, exact: true }) });
+      expect(await row.locator('th, td').allInnerTexts()).toEqual([groupId, 'Stable', '1', '4', topic]);
+
+      // The topic page: the group that consumes it, its lag there, and the chart with its text.
+      await page.goto(`${local.url}/topics/${topic}`);
+      await page.getByRole('heading', { level: 1, name: `Topic ${topic}` }).waitFor();
+      expect(await rowsOf('Consumer groups')).toEqual([[groupId, 'Stable', '1', '4']]);
+      const chart = page.getByRole('img', { name: /^Records in per second/ });
+      await chart.waitFor();
+      expect(await page.getByRole('figure', { name: /Throughput/ }).innerText()).toMatch(/Records in per second/);
+
+      // The group's page, at a bookmarkable URL: members and per-partition lag.
+      await page.getByRole('link', { name: groupId, exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: `Group ${groupId}` }).waitFor();
+      expect(new URL(page.url()).pathname).toBe(`/groups/${groupId}`);
+      expect((await rowsOf('1 member'))[0]![3]).toBe(`${topic}/0, ${topic}/1`);
+      const lagRows = (await rowsOf('Offsets and lag')).map((r) => r.slice(0, 5));
+      expect(lagRows).toEqual([
+        [topic, '0', '2', '5', '3'],
+        [topic, '1', '1', '2', '1'],
+      ]);
+      expect(await mainText()).toContain('Total lag\n4');
+      await page.screenshot({ path: join(repoRoot, 'docs', 'console-groups.png'), fullPage: true });
+
+      // While the member is active a reset is refused, as the API says.
+      await page.getByLabel('Topic', { exact: true }).selectOption(topic);
+      await page.getByRole('button', { name: 'Preview reset' }).click();
+      await page.getByRole('alert').filter({ hasText: 'GROUP_NOT_EMPTY' }).waitFor();
+    } finally {
+      await consumer.disconnect();
+    }
+
+    // Empty now: preview a reset to earliest, which shows the plan and changes nothing.
+    await eventually(async () => expect(((await (await fetch(`${local.url}/v1/groups/${groupId}`)).json()) as { members: unknown[] }).members).toEqual([]), 20_000);
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: `Group ${groupId}` }).waitFor();
+    await page.getByText('No active members').waitFor();
+    await page.getByLabel('Topic', { exact: true }).selectOption(topic);
+    await page.getByLabel('Reset to').selectOption('earliest');
+    await page.getByRole('button', { name: 'Preview reset' }).click();
+    const plan = page.getByRole('table', { name: 'Reset plan' });
+    await plan.waitFor();
+    expect(await rowsOf('Reset plan')).toEqual([
+      [topic, '0', '2', '0'],
+      [topic, '1', '1', '0'],
+    ]);
+    expect(await committed(groupId)).toEqual([2, 1]);
+
+    // Execute, on its own button: the committed offsets are the earliest now.
+    await page.getByRole('button', { name: 'Execute reset' }).click();
+    await page.getByRole('status').filter({ hasText: `Reset 2 partitions of group ${groupId}.` }).waitFor();
+    expect(await committed(groupId)).toEqual([0, 0]);
+    await eventually(async () => expect((await rowsOf('Offsets and lag')).map((r) => r[2])).toEqual(['0', '0']), 10_000);
+
+    // Delete, confirmed in a dialog: cancel keeps it, then delete for real.
+    await page.getByRole('button', { name: `Delete group ${groupId}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Delete group ${groupId}?` });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: `Delete group ${groupId}` }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('status').filter({ hasText: `Deleted group ${groupId}.` }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Consumer groups' }).waitFor();
+    expect(await page.getByRole('link', { name: groupId, exact: true }).count()).toBe(0);
+
+    // A group that is not there: the API's error, as the other pages show errors.
+    await page.goto(`${local.url}/groups/${groupId}-nope`);
+    await page.getByRole('alert').waitFor();
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('tails a topic live: a record produced with the CLI appears without a reload, and leaving stops the polls', async () => {
+    const topic = `tail-${randomBytes(3).toString('hex')}`;
+    await post('/v1/topics', { name: topic, partitions: 2 });
+    await post(`/v1/topics/${topic}/records`, { records: [{ value: 'before', partition: 0 }] });
+    // Long polls in flight: requested, not yet finished or failed.
+    const polls = new Set<unknown>();
+    page.on('request', (r) => r.url().includes('waitMs=') && polls.add(r));
+    page.on('requestfinished', (r) => polls.delete(r));
+    page.on('requestfailed', (r) => polls.delete(r));
+
+    await page.goto(`${local.url}/topics/${topic}/messages`);
+    await page.getByRole('heading', { level: 1, name: `Messages in ${topic}` }).waitFor();
+    const live = page.getByRole('button', { name: 'Live' });
+    expect(await live.getAttribute('aria-pressed')).toBe('false');
+    await live.click();
+    expect(await live.getAttribute('aria-pressed')).toBe('true');
+    await page.getByText(`Live: waiting for new records in all partitions.`).waitFor();
+    await eventually(() => expect(polls.size).toBe(2), 10_000);
+
+    const line = `tailed-${randomBytes(3).toString('hex')}`;
+    await new Promise<void>((resolve, reject) => {
+      const child = execFile(process.execPath, [join(repoRoot, 'bin', 'sluice.js'), 'produce', '--topic', topic, '--endpoint', local.url], { cwd: repoRoot }, (error) =>
+        error ? reject(error) : resolve(),
+      );
+      child.stdin!.end(`${line}\n`);
+    });
+    const rows = page.getByRole('table').locator('tbody tr');
+    await rows.filter({ hasText: line }).waitFor({ timeout: 20_000 });
+    expect(await rows.count()).toBe(2);
+    await page.getByText('Live: 1 new record in all partitions.').waitFor();
+
+    // Off: the polls are aborted; on again and away: leaving aborts them too.
+    await live.click();
+    expect(await live.getAttribute('aria-pressed')).toBe('false');
+    await eventually(() => expect(polls.size).toBe(0), 10_000);
+    await live.click();
+    await eventually(() => expect(polls.size).toBe(2), 10_000);
+    await page.getByRole('link', { name: topic, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: `Topic ${topic}` }).waitFor();
+    await eventually(() => expect(polls.size).toBe(0), 10_000);
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
 
   it('serves the app for console paths, files as they are, and leaves /v1 to the API', async () => {
     const app = await fetch(`${local.url}/topics/some-topic/messages?partition=0&offset=5`);

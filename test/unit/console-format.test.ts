@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHeaders, show, toBase64 } from '../../lib/console/format.ts';
+import { parseHeaders, rates, rateText, resetTarget, show, toBase64 } from '../../lib/console/format.ts';
 
 const b64 = (bytes: number[]): string => Buffer.from(bytes).toString('base64');
 
@@ -21,5 +21,37 @@ describe('console: how a record is shown', () => {
   it("reads produce headers as 'name: value' lines", () => {
     expect(parseHeaders('source: console\n\ntrace-id: a:b\n')).toEqual({ source: 'console', 'trace-id': 'a:b' });
     expect(() => parseHeaders('no colon')).toThrow("header line 1 is not 'name: value'");
+  });
+});
+
+describe('console: reset targets and throughput', () => {
+  it('turns the reset form into the API target, refusing bad values with a message', () => {
+    expect(resetTarget('earliest', 'ignored')).toBe('earliest');
+    expect(resetTarget('latest', '')).toBe('latest');
+    expect(resetTarget('offset', ' 42 ')).toEqual({ offset: 42 });
+    expect(resetTarget('shift', '-3')).toEqual({ shiftBy: -3 });
+    expect(resetTarget('time', '1714564800000')).toEqual({ timestamp: 1714564800000 });
+    expect(resetTarget('time', '2024-05-01T12:00:00Z')).toEqual({ timestamp: Date.UTC(2024, 4, 1, 12) });
+    expect(resetTarget('time', '2024-05-01T12:00:00')).toEqual({ timestamp: Date.UTC(2024, 4, 1, 12) }); // UTC unless it says
+    expect(() => resetTarget('offset', '-1')).toThrow('the offset must be a whole number, 0 or more');
+    expect(() => resetTarget('offset', '')).toThrow('the offset must be');
+    expect(() => resetTarget('shift', '0')).toThrow('the shift must be a whole number other than 0');
+    expect(() => resetTarget('time', 'yesterday')).toThrow('the time must be ISO 8601');
+  });
+
+  it('computes records per second from high watermark samples', () => {
+    const samples = [
+      { at: 0, total: 10 },
+      { at: 2_000, total: 30 },
+      { at: 4_000, total: 30 },
+      { at: 5_000, total: 5 }, // a drop (the topic recreated): 0, not negative
+    ];
+    expect(rates(samples)).toEqual([
+      { at: 2_000, total: 10 },
+      { at: 4_000, total: 0 },
+      { at: 5_000, total: 0 },
+    ]);
+    expect(rates([{ at: 0, total: 1 }])).toEqual([]);
+    expect([rateText(0), rateText(12.345), rateText(1204.4)]).toEqual(['0/s', '12.3/s', '1,204/s']);
   });
 });

@@ -3,9 +3,12 @@
  * partitions or in one, with key, value, headers, timestamp, partition and offset. The
  * form writes its choices into the URL (`?partition=0&offset=10&limit=50&binary=hex`), so a
  * view can be bookmarked; the records are fetched base64-encoded and shown by format.ts.
+ * "Live" tails the chosen partitions: it long-polls each from its end and appends what
+ * arrives, until it is turned off or the page is left (the polls are aborted then).
  */
+import type { SluiceClient } from '../../client/client.ts';
 import type { FetchedRecord, TopicDescription } from '../../client/types.ts';
-import { field, h } from '../dom.ts';
+import { errorBox, field, h } from '../dom.ts';
 import { show, timeText, type BinaryView, type Shown } from '../format.ts';
 import { topicHref, type Page } from '../page.ts';
 import { keyboardRows } from '../table.ts';
@@ -59,6 +62,33 @@ export const messagesPage: Page = async (context) => {
   const more = single && last && last.offset + 1 < single.highWatermark ? h('a', { href: hrefOf(name, { ...browse, offset: last.offset + 1 }) }, 'Next records') : null;
   const where = browse.partition === undefined ? 'all partitions' : `partition ${browse.partition}`;
   const from = browse.offset === undefined ? 'the beginning' : `offset ${browse.offset}`;
+  const results = h('div', {});
+  let table: { tbody: HTMLTableSectionElement; caption: HTMLElement } | undefined;
+  let count = rows.length;
+  let live = 0;
+  const captionText = (): string => `${count} record${count === 1 ? '' : 's'}, ${where}, from ${from}${live > 0 ? `, ${live} of them live` : ''}`;
+  if (rows.length === 0) results.append(h('p', { role: 'status' }, `No records in ${where} from ${from}.`));
+  else {
+    const made = recordsTable(rows, browse.binary, captionText());
+    table = made;
+    results.append(made.table);
+  }
+  const append = (arrived: readonly Row[]): void => {
+    count += arrived.length;
+    live += arrived.length;
+    if (!table) {
+      const made = recordsTable([], browse.binary, '');
+      table = made;
+      results.replaceChildren(made.table);
+    }
+    for (const row of arrived) {
+      const tr = recordRow(row, browse.binary);
+      tr.tabIndex = table.tbody.rows.length === 0 ? 0 : -1;
+      table.tbody.append(tr);
+    }
+    table.caption.textContent = captionText();
+  };
+  const chosen = topic.partitions.filter((p) => browse.partition === undefined || p.partition === browse.partition).map((p) => p.partition);
   return h(
     'section',
     {},
@@ -66,7 +96,8 @@ export const messagesPage: Page = async (context) => {
     h('h1', { tabindex: -1 }, `Messages in ${name}`),
     h('nav', { 'aria-label': 'Topic' }, h('a', { href: topicHref(name, 'produce') }, 'Produce a record')),
     form,
-    rows.length === 0 ? h('p', { role: 'status' }, `No records in ${where} from ${from}.`) : recordsTable(rows, browse.binary, `${rows.length} record${rows.length === 1 ? '' : 's'}, ${where}, from ${from}`),
+    liveControl(context.client, name, chosen, where, context.signal, append),
+    results,
     more,
   );
 };
@@ -131,30 +162,88 @@ function shownCell(shown: Shown): HTMLElement {
   return h('td', { class: `value ${shown.kind}` }, shown.kind === 'hex' || shown.kind === 'base64' ? h('span', { class: 'kind' }, `${shown.kind} `) : null, body);
 }
 
-function recordsTable(rows: readonly Row[], binary: BinaryView, caption: string): HTMLElement {
-  const tbody = h(
-    'tbody',
-    {},
-    ...rows.map((r) => {
-      const headers = Object.entries(r.headers);
-      return h(
-        'tr',
-        {},
-        h('td', { class: 'num' }, r.partition),
-        h('td', { class: 'num' }, r.offset),
-        h('td', {}, h('time', { datetime: timeText(r.timestamp) }, timeText(r.timestamp))),
-        shownCell(show(r.key, binary)),
-        shownCell(show(r.value, binary)),
-        h('td', {}, headers.length === 0 ? '' : h('dl', { class: 'headers' }, ...headers.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, show(v, binary).text)]))),
-      );
-    }),
-  );
-  keyboardRows(tbody);
+function recordRow(r: Row, binary: BinaryView): HTMLTableRowElement {
+  const headers = Object.entries(r.headers);
   return h(
+    'tr',
+    {},
+    h('td', { class: 'num' }, r.partition),
+    h('td', { class: 'num' }, r.offset),
+    h('td', {}, h('time', { datetime: timeText(r.timestamp) }, timeText(r.timestamp))),
+    shownCell(show(r.key, binary)),
+    shownCell(show(r.value, binary)),
+    h('td', {}, headers.length === 0 ? '' : h('dl', { class: 'headers' }, ...headers.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, show(v, binary).text)]))),
+  );
+}
+
+function recordsTable(rows: readonly Row[], binary: BinaryView, caption: string): { table: HTMLElement; tbody: HTMLTableSectionElement; caption: HTMLElement } {
+  const tbody = h('tbody', {}, ...rows.map((r) => recordRow(r, binary)));
+  keyboardRows(tbody);
+  const captionElement = h('caption', {}, caption);
+  const table = h(
     'table',
     { class: 'records' },
-    h('caption', {}, caption),
+    captionElement,
     h('thead', {}, h('tr', {}, ...['Partition', 'Offset', 'Timestamp', 'Key', 'Value', 'Headers'].map((c) => h('th', { scope: 'col' }, c)))),
     tbody,
   );
+  return { table, tbody, caption: captionElement };
+}
+
+const liveWaitMs = 10_000;
+
+/**
+ * The "Live" toggle (a button with aria-pressed): on, it long-polls each partition from
+ * its end as of now and hands over what arrives; off, or when the page is left, it aborts
+ * the polls in flight.
+ */
+function liveControl(client: SluiceClient, topic: string, partitions: readonly number[], where: string, leaving: AbortSignal, append: (rows: readonly Row[]) => void): HTMLElement {
+  const button = h('button', { type: 'button', 'aria-pressed': 'false' }, 'Live');
+  const state = h('span', { 'aria-live': 'polite' });
+  const problem = h('div', {});
+  let running: AbortController | undefined;
+  const stop = (): void => {
+    running?.abort();
+    running = undefined;
+    button.setAttribute('aria-pressed', 'false');
+  };
+  const start = (): void => {
+    const controller = new AbortController();
+    running = controller;
+    const signal = AbortSignal.any([controller.signal, leaving]);
+    button.setAttribute('aria-pressed', 'true');
+    problem.replaceChildren();
+    state.textContent = `Live: waiting for new records in ${where}.`;
+    let arrived = 0;
+    const tail = async (partition: number, from: number): Promise<void> => {
+      let offset = from;
+      while (!signal.aborted) {
+        const answer = await client.fetchRecords(topic, partition, { offset, waitMs: liveWaitMs, maxRecords: 500, encoding: 'base64' }, { signal });
+        if (signal.aborted) return;
+        if (answer.records.length > 0) {
+          append(answer.records.map((r) => ({ ...r, partition })));
+          arrived += answer.records.length;
+          state.textContent = `Live: ${arrived} new record${arrived === 1 ? '' : 's'} in ${where}.`;
+        }
+        offset = answer.nextOffset;
+      }
+    };
+    client
+      .describeTopic(topic, { signal })
+      .then((now) => Promise.all(partitions.map((p) => tail(p, now.partitions.find((x) => x.partition === p)?.highWatermark ?? 0))))
+      .catch((error: unknown) => {
+      if (signal.aborted) return;
+      stop();
+      state.textContent = 'Live stopped.';
+      problem.replaceChildren(errorBox(error));
+    });
+  };
+  button.addEventListener('click', () => {
+    if (running) {
+      stop();
+      state.textContent = 'Live is off.';
+    } else start();
+  });
+  leaving.addEventListener('abort', stop, { once: true });
+  return h('div', { class: 'live' }, button, state, problem);
 }

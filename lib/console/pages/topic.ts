@@ -1,11 +1,18 @@
-/** One topic: each partition's log start offset and high watermark, and the topic's config. */
-import { h } from '../dom.ts';
+/**
+ * One topic: each partition's log start offset and high watermark, its throughput while
+ * the page is open, the groups that consume it with their lag, and the topic's config.
+ */
+import { errorBox, h } from '../dom.ts';
 import { topicHref, type Page } from '../page.ts';
 import { keyboardRows } from '../table.ts';
+import { topicGroups } from './groups.ts';
+import { throughputChart } from './throughput.ts';
 
 export const topicPage: Page = async (context) => {
   const name = context.params[0]!;
-  const topic = await context.client.describeTopic(name);
+  const topic = await context.client.describeTopic(name, { signal: context.signal });
+  // A failure to list the groups leaves the rest of the page standing.
+  const groups = await topicGroups(context, name).catch((error: unknown) => h('div', {}, h('h2', {}, 'Consumer groups'), errorBox(error)));
   const tbody = h(
     'tbody',
     {},
@@ -37,6 +44,8 @@ export const topicPage: Page = async (context) => {
       h('thead', {}, h('tr', {}, ...['Partition', 'Log start offset', 'High watermark', 'Records', 'Browse'].map((c) => h('th', { scope: 'col' }, c)))),
       tbody,
     ),
+    throughputChart(context, topic),
+    groups,
     h('h2', {}, 'Config'),
     h('dl', { class: 'config' }, ...config.flatMap(([key, value]) => [h('dt', {}, key), h('dd', {}, String(value))])),
   );
