@@ -15,7 +15,7 @@ export async function createTopic({ storage, request, config }: RouteContext): P
   const name = topicName(body.name, 'name');
   const partitions = body.partitions === undefined ? 1 : validatePartitionCount(body.partitions);
   const topic = await storage.topics.create(name, partitions, topicConfig(body.config));
-  const empty = Array.from({ length: partitions }, (_, partition) => ({ partition, logStartOffset: 0, highWatermark: 0 }));
+  const empty = Array.from({ length: partitions }, (_, partition) => ({ partition, logStartOffset: 0, highWatermark: 0, sealedOffset: 0 }));
   return jsonResponse(201, describeBody(topic, empty));
 }
 
@@ -61,7 +61,7 @@ function topicConfig(value: unknown): unknown {
 async function describe(storage: Storage, topic: TopicMeta): Promise<TopicDescription> {
   const partitions = await mapLimit(topic.partitions, 16, async (partition) => ({
     partition,
-    ...(await storage.log.bounds(topic.topicId, partition)),
+    ...(await storage.log.describePartition(topic.topicId, partition)),
   }));
   return describeBody(topic, partitions);
 }

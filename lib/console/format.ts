@@ -97,13 +97,23 @@ export function resetTarget(choice: ResetChoice, value: string): 'earliest' | 'l
       if (text === '' || !Number.isSafeInteger(n) || n === 0) throw new Error('the shift must be a whole number other than 0 (negative: back)');
       return { shiftBy: n };
     }
-    case 'time': {
-      // Milliseconds since the epoch, or an ISO 8601 time (UTC unless it says otherwise).
-      const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) || !text.includes('T') ? text : `${text}Z`);
-      if (text === '' || !Number.isSafeInteger(ms) || ms < 0) throw new Error("the time must be ISO 8601 ('2024-05-01T12:00:00Z') or milliseconds since 1970");
-      return { timestamp: ms };
-    }
+    case 'time':
+      return { timestamp: parseTime(text) };
   }
+}
+
+/** Milliseconds since the epoch, or an ISO 8601 time (UTC unless it says otherwise), as ms; anything else is refused with a message. */
+export function parseTime(value: string): number {
+  const text = value.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) || !text.includes('T') ? text : `${text}Z`);
+  if (text === '' || !Number.isSafeInteger(ms) || ms < 0) throw new Error("the time must be ISO 8601 ('2024-05-01T12:00:00Z') or milliseconds since 1970");
+  return ms;
+}
+
+/** Whether a record as shown (its key's and value's text) contains `filter`, ignoring case; an empty filter matches all. */
+export function matches(filter: string, key: Shown, value: Shown): boolean {
+  const wanted = filter.toLowerCase();
+  return wanted === '' || key.text.toLowerCase().includes(wanted) || value.text.toLowerCase().includes(wanted);
 }
 
 /** A high watermark total at a time: what the throughput chart samples. */

@@ -60,6 +60,12 @@ export interface PartitionDescription {
   readonly logStartOffset: number;
   /** Offset the next appended record gets. */
   readonly highWatermark: number;
+  /**
+   * Offsets below this are sealed into segments; the rest are still in the tail. Always
+   * given by this version's describe and alter; optional for a client that reads a Sluice
+   * deployed before it was.
+   */
+  readonly sealedOffset?: number;
 }
 
 /** Answer of `GET /v1/topics/{topic}` (and of create and alter). */

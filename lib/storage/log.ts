@@ -110,6 +110,17 @@ export class LogStore {
   }
 
   /**
+   * The bounds and where sealed data ends (offsets below it are in segments, the rest in
+   * the tail), read fresh: what describing a topic shows per partition. The sealed offset
+   * comes from the partition state the bounds just read, so it is never past the log end.
+   */
+  async describePartition(topicId: string, partition: number): Promise<PartitionBounds & { readonly sealedOffset: number }> {
+    const bounds = await this.bounds(topicId, partition);
+    const sealedOffset = await this.views.sealedOffset(partitionKey(topicId, partition));
+    return { ...bounds, sealedOffset: Math.min(sealedOffset, bounds.highWatermark) };
+  }
+
+  /**
    * Records from `offset` on, from the tail or a sealed segment; at the log end, waits up
    * to waitMs for the first new record (see LogReader.read).
    */

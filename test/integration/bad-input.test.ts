@@ -476,7 +476,7 @@ describe('bad input', () => {
   it('the snapshot holds the known records', () => {
     expect(before.list).toEqual({ topics: [{ name: topic, partitions: PARTITIONS }] });
     expect((before.describe as { partitions: unknown }).partitions).toEqual(
-      highWatermarks.map((highWatermark, partition) => ({ partition, logStartOffset: 0, highWatermark })),
+      highWatermarks.map((highWatermark, partition) => ({ partition, logStartOffset: 0, highWatermark, sealedOffset: 0 })),
     );
     const counts = before.partitions.map((p) => (p as { records: unknown[] }).records.length);
     expect(counts).toEqual(highWatermarks);

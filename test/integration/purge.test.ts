@@ -81,8 +81,8 @@ describe('purging deleted topics', () => {
     expect(again.body.topicId).not.toBe(topicId);
     for (const client of [stack.api, stack.cold()]) {
       expect((await call(client, 'GET', `/v1/topics/${name}`)).body.partitions).toEqual([
-        { partition: 0, logStartOffset: 0, highWatermark: 0 },
-        { partition: 1, logStartOffset: 0, highWatermark: 0 },
+        { partition: 0, logStartOffset: 0, highWatermark: 0, sealedOffset: 0 },
+        { partition: 1, logStartOffset: 0, highWatermark: 0, sealedOffset: 0 },
       ]);
       for (const p of [0, 1]) {
         const res = await call(client, 'GET', `/v1/topics/${name}/partitions/${p}/records`, { query: { offset: '0' } });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Api } from '../../lib/api/types.ts';
 import { SluiceClient } from '../../lib/client/client.ts';
 import { defaultTopicConfig } from '../../lib/core/topic-config.ts';
+import { runJobs } from '../../lib/jobs/run.ts';
 import type { Storage } from '../../lib/storage/index.ts';
 import { call, createApi, randomName, sameTables, testStorage } from '../support/stack.ts';
 
@@ -15,7 +16,7 @@ describe('topics', () => {
   });
   afterAll(() => storage.destroy());
 
-  it('creates, lists and describes a topic with its config and per-partition bounds', async () => {
+  it('creates, lists and describes a topic with its config and per-partition bounds and sealed offsets', async () => {
     const name = randomName();
     const created = await call(api, 'POST', '/v1/topics', { body: { name, partitions: 3, config: { retentionMs: 60_000 } } });
     expect(created.status).toBe(201);
@@ -25,11 +26,16 @@ describe('topics', () => {
     await call(api, 'POST', `/v1/topics/${name}/records`, { body: { records: [{ value: 'a', partition: 2 }, { value: 'b', partition: 2 }] } });
     const described = await call(api, 'GET', `/v1/topics/${name}`);
     expect(described.status).toBe(200);
+    // The two records are still in the tail: nothing is sealed yet.
     expect(described.body.partitions).toEqual([
-      { partition: 0, logStartOffset: 0, highWatermark: 0 },
-      { partition: 1, logStartOffset: 0, highWatermark: 0 },
-      { partition: 2, logStartOffset: 0, highWatermark: 2 },
+      { partition: 0, logStartOffset: 0, highWatermark: 0, sealedOffset: 0 },
+      { partition: 1, logStartOffset: 0, highWatermark: 0, sealedOffset: 0 },
+      { partition: 2, logStartOffset: 0, highWatermark: 2, sealedOffset: 0 },
     ]);
+    // Sealed into a segment by the jobs once old enough (an hour on; kept that long now).
+    await call(api, 'PATCH', `/v1/topics/${name}`, { body: { config: { retentionMs: -1 } } });
+    await runJobs(storage, { topic: name, now: () => Date.now() + 3_600_000 });
+    expect((await call(api, 'GET', `/v1/topics/${name}`)).body.partitions[2]).toEqual({ partition: 2, logStartOffset: 0, highWatermark: 2, sealedOffset: 2 });
     const listed = await call(api, 'GET', '/v1/topics');
     expect(listed.body.topics).toContainEqual({ name, partitions: 3 });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHeaders, rates, rateText, resetTarget, show, toBase64 } from '../../lib/console/format.ts';
+import { matches, parseHeaders, parseTime, rates, rateText, resetTarget, show, toBase64 } from '../../lib/console/format.ts';
 
 const b64 = (bytes: number[]): string => Buffer.from(bytes).toString('base64');
 
@@ -21,6 +21,25 @@ describe('console: how a record is shown', () => {
   it("reads produce headers as 'name: value' lines", () => {
     expect(parseHeaders('source: console\n\ntrace-id: a:b\n')).toEqual({ source: 'console', 'trace-id': 'a:b' });
     expect(() => parseHeaders('no colon')).toThrow("header line 1 is not 'name: value'");
+  });
+
+  it('filters records by text in the key or the value as shown, ignoring case', () => {
+    const json = show(toBase64('{"id":7,"name":"Ada"}'), 'hex');
+    expect(matches('', show(null, 'hex'), json)).toBe(true);
+    expect(matches('ada', show(null, 'hex'), json)).toBe(true);
+    expect(matches('"id": 7', show(null, 'hex'), json)).toBe(true); // the pretty-printed text
+    expect(matches('order-', show(toBase64('order-9'), 'hex'), show(toBase64('x'), 'hex'))).toBe(true);
+    expect(matches('ff', show(null, 'hex'), show(btoa(String.fromCharCode(0, 255)), 'hex'))).toBe(true); // binary as hex
+    expect(matches('nope', show(toBase64('k'), 'hex'), json)).toBe(false);
+  });
+
+  it('reads a start time as ISO 8601 (UTC unless it says) or milliseconds', () => {
+    expect(parseTime('2026-12-06T10:00:00Z')).toBe(Date.UTC(2026, 11, 6, 10));
+    expect(parseTime('2026-12-06T10:00:00')).toBe(Date.UTC(2026, 11, 6, 10));
+    expect(parseTime('2026-12-06T11:00:00+01:00')).toBe(Date.UTC(2026, 11, 6, 10));
+    expect(parseTime(' 1714564800000 ')).toBe(1714564800000);
+    expect(() => parseTime('')).toThrow('the time must be ISO 8601');
+    expect(() => parseTime('soon')).toThrow('the time must be ISO 8601');
   });
 });
 

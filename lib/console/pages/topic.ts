@@ -1,11 +1,13 @@
 /**
- * One topic: each partition's log start offset and high watermark, its throughput while
- * the page is open, the groups that consume it with their lag, and the topic's config.
+ * One topic: each partition's log start offset, sealed offset and high watermark, a form to add
+ * partitions, its throughput while the page is open, the groups that consume it with
+ * their lag, and the topic's config as a form to edit it.
  */
 import { errorBox, h } from '../dom.ts';
 import { topicHref, type Page } from '../page.ts';
 import { keyboardRows } from '../table.ts';
 import { topicGroups } from './groups.ts';
+import { configForm, partitionsForm } from './topic-settings.ts';
 import { throughputChart } from './throughput.ts';
 
 export const topicPage: Page = async (context) => {
@@ -22,6 +24,8 @@ export const topicPage: Page = async (context) => {
         {},
         h('th', { scope: 'row' }, p.partition),
         h('td', { class: 'num' }, p.logStartOffset),
+        // Below it, records are sealed into segments; from it on they are still in the tail.
+        h('td', { class: 'num' }, p.sealedOffset ?? '?'),
         h('td', { class: 'num' }, p.highWatermark),
         h('td', { class: 'num' }, p.highWatermark - p.logStartOffset),
         h('td', {}, h('a', { href: `${topicHref(name, 'messages')}?partition=${p.partition}`, 'aria-label': `Messages of partition ${p.partition}` }, 'Messages')),
@@ -29,7 +33,6 @@ export const topicPage: Page = async (context) => {
     ),
   );
   keyboardRows(tbody);
-  const config = Object.entries(topic.config).sort(([a], [b]) => a.localeCompare(b));
   return h(
     'section',
     {},
@@ -41,12 +44,12 @@ export const topicPage: Page = async (context) => {
       'table',
       {},
       h('caption', {}, `${topic.partitions.length} partition${topic.partitions.length === 1 ? '' : 's'}`),
-      h('thead', {}, h('tr', {}, ...['Partition', 'Log start offset', 'High watermark', 'Records', 'Browse'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ...['Partition', 'Log start offset', 'Sealed offset', 'High watermark', 'Records', 'Browse'].map((c) => h('th', { scope: 'col' }, c)))),
       tbody,
     ),
+    partitionsForm(context, topic),
     throughputChart(context, topic),
     groups,
-    h('h2', {}, 'Config'),
-    h('dl', { class: 'config' }, ...config.flatMap(([key, value]) => [h('dt', {}, key), h('dd', {}, String(value))])),
+    configForm(context, topic),
   );
 };
