@@ -6,18 +6,10 @@
 import type { AlterTopicRequest, TopicDescription } from '../../client/types.ts';
 import { errorBox, field, h } from '../dom.ts';
 import type { PageContext } from '../page.ts';
+import { kafkaConfigNames } from '../../core/topic-config.ts';
 
 /** Kafka's names for the API's config keys, in the order Kafka's tools show them. */
-const configNames: Readonly<Record<string, string>> = {
-  cleanupPolicy: 'cleanup.policy',
-  retentionMs: 'retention.ms',
-  retentionBytes: 'retention.bytes',
-  maxMessageBytes: 'max.message.bytes',
-  segmentBytes: 'segment.bytes',
-  segmentMs: 'segment.ms',
-  deleteRetentionMs: 'delete.retention.ms',
-  compressionType: 'compression.type',
-};
+const configNames: Readonly<Record<string, string>> = kafkaConfigNames;
 
 /** Keys with a fixed set of values get a select; the rest are numbers, typed. */
 const choices: Readonly<Record<string, readonly string[]>> = {
