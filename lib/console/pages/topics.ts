@@ -4,7 +4,7 @@
  * confirmed delete.
  */
 import type { TopicDescription } from '../../client/types.ts';
-import { errorBox, field, h } from '../dom.ts';
+import { confirmDialog, errorBox, field, h } from '../dom.ts';
 import { topicHref, type Page, type PageContext } from '../page.ts';
 import { keyboardRows } from '../table.ts';
 
@@ -86,34 +86,16 @@ function createForm(context: PageContext): HTMLElement {
   return form;
 }
 
-/** Asks in a modal dialog (focus moves into it, Escape cancels), then deletes. */
+/** Asks in a modal dialog, then deletes. */
 function confirmDelete(context: PageContext, topic: string): void {
-  const dialog = h(
-    'dialog',
-    { 'aria-labelledby': 'confirm-title' },
-    h('h2', { id: 'confirm-title' }, `Delete topic ${topic}?`),
-    h('p', {}, 'Its records are deleted with it. This cannot be undone.'),
-  );
-  const problem = h('div', { 'aria-live': 'assertive' });
-  const cancel = h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel');
-  const remove = h('button', { type: 'button', class: 'danger' }, 'Delete');
-  remove.addEventListener('click', () => {
-    remove.disabled = true;
-    context.client
-      .deleteTopic(topic)
-      .then(() => {
-        dialog.close();
-        context.announce(`Deleted topic ${topic}.`);
-        context.refresh();
-      })
-      .catch((error: unknown) => {
-        remove.disabled = false;
-        problem.replaceChildren(errorBox(error));
-      });
+  confirmDialog({
+    title: `Delete topic ${topic}?`,
+    text: 'Its records are deleted with it. This cannot be undone.',
+    action: 'Delete',
+    run: async () => {
+      await context.client.deleteTopic(topic);
+      context.announce(`Deleted topic ${topic}.`);
+      context.refresh();
+    },
   });
-  dialog.append(problem, h('div', { class: 'actions' }, cancel, remove));
-  dialog.addEventListener('close', () => dialog.remove());
-  document.body.append(dialog);
-  dialog.showModal();
-  cancel.focus();
 }
