@@ -12,13 +12,13 @@
  * requests addressed to a loopback name (or the host it was told to listen on), which
  * stops DNS rebinding, and refuses /v1 requests that another web origin's page sends.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { ConfigError } from '../core/errors.ts';
 import { signerFor, type SigningOptions } from '../client/signing.ts';
+import { aborted, listenHttp, pathOf, readBody, tooLarge } from './http-server.ts';
 import { consoleResponse, isConsoleRequest } from './static.ts';
 
 export const defaultConsolePort = 8791;
@@ -102,20 +102,11 @@ export async function startConsoleProxy(options: ConsoleProxyOptions): Promise<R
   const forward = forwarder(options);
   const host = options.host ?? '127.0.0.1';
   const maxRequestBytes = options.maxRequestBytes ?? defaultMaxRequestBytes;
-  const inFlight = new Set<AbortController>();
-  let closing = false;
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendError(res, 500, 'INTERNAL', `console proxy failed: ${messageOf(error)}`);
-      else res.destroy();
-    });
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const method = req.method ?? 'GET';
     const target = req.url ?? '/';
-    const path = target.split('?', 1)[0]!;
+    const path = pathOf(target);
     if (!acceptedHost(req.headers.host, host)) {
       sendError(res, 403, 'FORBIDDEN', `the console proxy answers only requests to localhost, not to '${req.headers.host ?? ''}'`);
       return;
@@ -137,25 +128,19 @@ export async function startConsoleProxy(options: ConsoleProxyOptions): Promise<R
       return;
     }
     const body = await readBody(req, maxRequestBytes);
-    if (body === undefined) {
+    if (body === aborted) return;
+    if (body === tooLarge) {
       sendError(res, 413, 'REQUEST_TOO_LARGE', `request body exceeds ${maxRequestBytes} bytes`, { connection: 'close' });
       return;
     }
-    const controller = new AbortController();
-    inFlight.add(controller);
-    if (closing) controller.abort(new Error('console proxy closing'));
-    // The browser went away (a long poll it gave up on): stop waiting upstream too.
-    res.once('close', () => {
-      inFlight.delete(controller);
-      if (!res.writableFinished) controller.abort(new Error('client disconnected'));
-    });
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
     let answer: Response;
     try {
-      answer = await forward({ method, target, headers, body, signal: controller.signal });
+      // The signal is aborted when the browser goes away (a long poll it gave up on): stop waiting upstream too.
+      answer = await forward({ method, target, headers, body, signal });
     } catch (error) {
-      if (controller.signal.aborted) return void res.destroy();
+      if (signal.aborted) return void res.destroy();
       if (error instanceof ConfigError) sendError(res, 500, 'SIGNING_FAILED', error.message);
       else sendError(res, 502, 'UNREACHABLE', `cannot reach ${options.endpoint}: ${messageOf(error)}`);
       return;
@@ -175,33 +160,15 @@ export async function startConsoleProxy(options: ConsoleProxyOptions): Promise<R
     await pipeline(Readable.fromWeb(answer.body as NodeReadableStream), res).catch(() => res.destroy());
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? defaultConsolePort, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
-  const { address, port } = server.address() as AddressInfo;
-  const shownHost = address.includes(':') ? `[${address}]` : address;
-  let closed: Promise<void> | undefined;
-  return {
-    url: `http://${shownHost}:${port}`,
-    close(): Promise<void> {
-      closed ??= new Promise<void>((resolve) => {
-        closing = true;
-        const cutOff = setTimeout(() => server.closeAllConnections(), 5_000);
-        server.close(() => {
-          clearTimeout(cutOff);
-          resolve();
-        });
-        server.closeIdleConnections();
-        for (const controller of inFlight) controller.abort(new Error('console proxy closing'));
-      });
-      return closed;
-    },
-  };
+  const http = await listenHttp(
+    (req, res, signal) =>
+      handle(req, res, signal).catch((error: unknown) => {
+        if (!res.headersSent) sendError(res, 500, 'INTERNAL', `console proxy failed: ${messageOf(error)}`);
+        else res.destroy();
+      }),
+    { host, port: options.port ?? defaultConsolePort },
+  );
+  return { url: http.url, close: () => http.close() };
 }
 
 function endpointUrl(endpoint: string): URL {
@@ -236,20 +203,6 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
   } catch {
     return false;
   }
-}
-
-/** The whole body, or undefined once it passes `limit` bytes. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
 }
 
 /** An error in the API's own shape, so the console shows it as it shows the API's. */
