@@ -10,7 +10,7 @@ import { defaultConsolePort, isSigned, startConsoleProxy, type RunningConsolePro
 import { builtConsoleDir } from '../console/static.ts';
 import { commonHelp, connectionFor, parseFlags, parseIntFlag, type CommandSpec } from './args.ts';
 import { InputError, UsageError } from './errors.ts';
-import type { CliIo, Output } from './io.ts';
+import { untilInterrupted, type CliIo, type Output } from './io.ts';
 
 export const consoleHelp = `Usage: sluice console [--endpoint URL] [--port ${defaultConsolePort}] [--host 127.0.0.1] [--region R]
 
@@ -57,10 +57,7 @@ export async function consoleCommand(argv: readonly string[], io: CliIo, out: Ou
     if (!existsSync(join(builtConsoleDir, 'index.html'))) {
       io.stderr.write(`sluice: the console is not built (no ${builtConsoleDir}); run 'npm run build' in the sluice package\n`);
     }
-    await new Promise<void>((resolve) => {
-      if (io.signal?.aborted) resolve();
-      io.signal?.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilInterrupted(io.signal);
   } finally {
     await proxy.close();
   }

@@ -41,3 +41,11 @@ export class Output {
     await this.write(`${text}\n`);
   }
 }
+
+/** Resolves on Ctrl-C (the io signal); never, without one. */
+export function untilInterrupted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) resolve();
+    signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

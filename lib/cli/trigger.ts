@@ -13,7 +13,7 @@ import type { StartingPosition } from '../core/trigger-config.ts';
 import { commonHelp, parseFlags, parseIntFlag, required, resolveEndpoints, sluiceFor, type CommandSpec } from './args.ts';
 import { UsageError } from './errors.ts';
 import { parseDatetime } from './groups.ts';
-import type { CliIo, Output } from './io.ts';
+import { untilInterrupted, type CliIo, type Output } from './io.ts';
 
 export const triggerHelp = `Usage: sluice trigger --topic T --group G --handler ./handler.mjs[#export]
                       [--batch-size N] [--batching-window-ms N] [--starting-position P]
@@ -86,6 +86,8 @@ export async function triggerCommand(argv: readonly string[], io: CliIo, out: Ou
   const destination = dlqTopic === undefined ? undefined : new TopicDestination(sluice, dlqTopic);
   let dispatcher: Dispatcher;
   let crashed: ((error: Error) => void) | undefined;
+  const crash = new Promise<never>((_, reject) => (crashed = reject));
+  crash.catch(() => undefined);
   try {
     dispatcher = new Dispatcher(
       sluice,
@@ -128,11 +130,7 @@ export async function triggerCommand(argv: readonly string[], io: CliIo, out: Ou
     await dispatcher.start();
     await out.line(`delivering ${topic} to ${target.name} as group ${group} (Ctrl-C to stop)`);
     // Until Ctrl-C, or until the consumer stops for good (its reason is the exit's).
-    await new Promise<void>((resolve, reject) => {
-      crashed = reject;
-      if (io.signal?.aborted) resolve();
-      io.signal?.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await Promise.race([untilInterrupted(io.signal), crash]);
   } finally {
     await dispatcher.stop();
     await destination?.close();
