@@ -4,7 +4,7 @@
  * shows the plan first (a dry run) and sets it only on a second, explicit button, and a
  * confirmed delete. Lag is the API's: high watermark minus committed offset.
  */
-import type { GroupDescription, ResetOffsetsResponse, ResetTarget } from '../../client/types.ts';
+import type { GroupDescription, GroupSummary, ResetOffsetsResponse, ResetTarget } from '../../client/types.ts';
 import { confirmDialog, errorBox, field, h } from '../dom.ts';
 import { resetTarget, type ResetChoice } from '../format.ts';
 import { groupHref, topicHref, type Page, type PageContext } from '../page.ts';
@@ -20,9 +20,15 @@ export function dataTable(caption: string, columns: readonly string[], rows: rea
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 const lagText = (lag: number | null): string => (lag === null ? '–' : String(lag));
 
-export const groupsPage: Page = async (context) => {
+/** Every group, and its description where it could be read (a group deleted meanwhile has none). */
+async function describeAll(context: PageContext): Promise<{ groups: readonly GroupSummary[]; described: Array<GroupDescription | undefined> }> {
   const { groups } = await context.client.listGroups({ signal: context.signal });
   const described = await Promise.all(groups.map((g) => context.client.describeGroup(g.group, { signal: context.signal }).catch(() => undefined)));
+  return { groups, described };
+}
+
+export const groupsPage: Page = async (context) => {
+  const { groups, described } = await describeAll(context);
   const rows = groups.map((summary, i) => {
     const group = described[i];
     return h(
@@ -202,8 +208,7 @@ function planView(context: PageContext, group: GroupDescription, answer: ResetOf
 
 /** The groups that have committed offsets on a topic, and their lag on it: for the topic page. */
 export async function topicGroups(context: PageContext, topic: string): Promise<HTMLElement> {
-  const { groups } = await context.client.listGroups({ signal: context.signal });
-  const described = await Promise.all(groups.map((g) => context.client.describeGroup(g.group, { signal: context.signal }).catch(() => undefined)));
+  const { described } = await describeAll(context);
   const consuming = described.filter((g): g is GroupDescription => g !== undefined && g.partitions.some((p) => p.topic === topic));
   const rows = consuming.map((g) => {
     const mine = g.partitions.filter((p) => p.topic === topic);
